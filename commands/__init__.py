@@ -1,0 +1,1 @@
+"""The rlvr command line: one thin module per subcommand."""

@@ -1,0 +1,61 @@
+"""The `rlvr` command: a set of small tools that read and write JSON Lines records.
+
+Each subcommand lives in its own module here; this file only assembles them. Modules that need torch import it
+inside the command body, so `rlvr --help` and the data commands start fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from rlvrkit import __version__
+from rlvrkit.commands import score
+
+HELP = """Reinforcement learning with verifiable rewards, as Unix pipelines.
+
+Every command reads JSON Lines records on stdin and writes them on stdout, passing
+through the fields it does not know. Messages and progress go to stderr.
+
+Example:
+
+  rlvr rollout --model ./policy -n 8 < prompts.jsonl | rlvr verify | rlvr score
+"""
+
+app = typer.Typer(
+    name="rlvr",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rlvr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def rlvr(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+):
+    pass
+
+
+app.command("score", no_args_is_help=False)(score.score)
+
+
+def main() -> None:
+    app(prog_name="rlvr")
+
+
+if __name__ == "__main__":
+    main()

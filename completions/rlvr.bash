@@ -1,0 +1,11 @@
+
+_rlvr_completion() {
+    local IFS=$'
+'
+    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
+                   COMP_CWORD=$COMP_CWORD \
+                   _RLVR_COMPLETE=complete_bash $1 ) )
+    return 0
+}
+
+complete -o default -F _rlvr_completion rlvr

@@ -1,0 +1,1 @@
+complete --command rlvr --no-files --arguments "(env _RLVR_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) rlvr)" --condition "env _RLVR_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) rlvr"

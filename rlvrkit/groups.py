@@ -1,0 +1,139 @@
+"""Groups of rollouts and the dynamic-sampling filters that decide which groups carry a learning signal.
+
+A group is the rollout records sharing an `id`: one prompt's G completions. rollout writes each group contiguously, so
+groups stream: a group ends when the id changes, or as soon as it holds `sampling.n` records when rollout recorded n.
+An id may come back later only after a complete group (the next epoch of a `rollout --watch` run); anything else
+means the lines are out of order, which would silently turn one group into several, so it is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from rlvrkit.advantages import mean, std
+from rlvrkit.errors import BadInput, InvalidRecord
+
+# Fields that belong to one completion rather than to its prompt.
+ROLLOUT_FIELDS = frozenset(
+    "completion sample prompt_ids completion_ids logprobs finish_reason policy sampling reward verdict advantage".split()
+)
+DROP_REASONS = ("solve-all", "solve-none")
+TOLERANCE = 1e-9  # how close to a threshold counts as on it, so float residue never decides a filter
+
+
+def check_id(rec: dict) -> None:
+    value = rec.get("id")
+    if type(value) is str or type(value) is int:  # type(), not isinstance: a boolean is no id
+        return
+    if value is None:
+        raise InvalidRecord("missing 'id' (rollouts of one prompt share an id)")
+    raise InvalidRecord(f"'id' must be a string, got {type(value).__name__}")
+
+
+def check_reward(rec: dict) -> None:
+    """A scored rollout: an id and a finite numeric reward. A missing reward is an error, never a silent zero."""
+    check_id(rec)
+    reward = rec.get("reward")
+    if type(reward) is float:
+        if not math.isfinite(reward):
+            raise InvalidRecord(f"'reward' must be finite, got {reward}")
+    elif type(reward) is not int:
+        if reward is None:
+            raise InvalidRecord("missing 'reward' (run rlvr verify first?)" if "reward" not in rec else "'reward' is null")
+        raise InvalidRecord(f"'reward' must be a number, got {type(reward).__name__} {reward!r:.40}")
+
+
+def _size(rec: dict) -> int | None:
+    sampling = rec.get("sampling")
+    n = sampling.get("n") if isinstance(sampling, dict) else None
+    return n if isinstance(n, int) and n > 0 else None
+
+
+def _refuse(problem: str) -> None:
+    raise BadInput(problem)
+
+
+def contiguous_groups(records: Iterable[dict], reject: Callable[[str], None] = _refuse) -> Iterator[list[dict]]:
+    """Yield each run of consecutive records with one id as a list.
+
+    An out-of-order record goes to `reject(problem)` (e.g. `Records.reject`, which ends the input or skips the line)
+    and is left out.
+    """
+    complete: dict = {}  # id of each finished group -> whether it held all of its sampling.n records
+    group: list[dict] = []
+    key = size = None
+    for rec in records:
+        k = rec["id"]
+        if group and (k != key or len(group) == size):
+            complete[key] = len(group) == size
+            yield group
+            group = []
+        if not group:
+            if complete.get(k) is False:
+                reject(f"id {k!r} comes back after its group ended: lines out of order? (--unsorted groups them)")
+                continue
+            key, size = k, _size(rec)
+        group.append(rec)
+    if group:
+        yield group
+
+
+def all_groups(records: Iterable[dict]) -> Iterator[list[dict]]:
+    """Read everything, then yield one group per id in order of first appearance (for unsorted input)."""
+    by_id: dict = {}
+    for rec in records:
+        by_id.setdefault(rec["id"], []).append(rec)
+    yield from by_id.values()
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    n: int
+    mean: float
+    std: float
+    pass_rate: float
+    solve_all: bool
+    solve_none: bool
+
+
+def group_stats(rewards: list[float], *, solved_at: float = 1.0, std_kind: str = "population") -> GroupStats:
+    """Summary of one group; a rollout counts as solved when its reward is at least `solved_at`."""
+    solved = sum(r >= solved_at - TOLERANCE for r in rewards)
+    return GroupStats(
+        n=len(rewards),
+        mean=mean(rewards),
+        std=std(rewards, std_kind),
+        pass_rate=solved / len(rewards),
+        solve_all=solved == len(rewards),
+        solve_none=solved == 0,
+    )
+
+
+def drop_reason(stats: GroupStats, drop: Iterable[str] = (), min_std: float | None = None) -> str | None:
+    """Why dynamic sampling drops this group, or None to keep it.
+
+    ``solve-all`` / ``solve-none``: DAPO's and Composition-RL's rule, keep 0 < #solved < G.
+    `min_std`: SRL's rule, keep a group only if the std of its rewards exceeds min_std (a constant group never does).
+    """
+    if "solve-all" in drop and stats.solve_all:
+        return "solve-all"
+    if "solve-none" in drop and stats.solve_none:
+        return "solve-none"
+    if min_std is not None and stats.std <= min_std + TOLERANCE:
+        return f"std<={min_std:g}"
+    return None
+
+
+def prompt_fields(rec: dict) -> dict:
+    """The prompt record a rollout came from: every field but the per-completion ones."""
+    return {k: v for k, v in rec.items() if k not in ROLLOUT_FIELDS}
+
+
+def completion_length(rec: dict) -> tuple[int, str]:
+    """Length of one completion, in tokens when rollout recorded them, else in characters."""
+    ids = rec.get("completion_ids")
+    if isinstance(ids, list):
+        return len(ids), "tokens"
+    return len(rec.get("completion") or ""), "chars"

@@ -1,0 +1,46 @@
+"""Shared helpers: run the real `rlvr` command in a subprocess, and read JSON Lines back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+
+
+def rlvr(*args: str, input: str | bytes | None = None, timeout: float = 300, env: dict | None = None, **kw):
+    """Run ``rlvr ARGS`` as a user would (a fresh process), returning the CompletedProcess with text output."""
+    if isinstance(input, str):
+        input = input.encode()
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlvrkit.commands.cli", *args],
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        **kw,
+    )
+    proc.stdout = proc.stdout.decode()
+    proc.stderr = proc.stderr.decode()
+    return proc
+
+
+def jsonl(*records: dict) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def read_jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    if not DATA.is_dir():
+        pytest.skip(f"shared data not found at {DATA}")
+    return DATA
