@@ -69,3 +69,14 @@ def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+def parse_drop(value: str | None) -> tuple[str, ...]:
+    """--drop solve-all,solve-none → ("solve-all", "solve-none"), refusing unknown reasons as a usage error."""
+    from rlvrkit.groups import DROP_REASONS
+
+    reasons = tuple(r.strip() for r in (value or "").split(",") if r.strip())
+    for r in reasons:
+        if r not in DROP_REASONS:
+            raise typer.BadParameter(f"unknown reason {r!r}; choose from {', '.join(DROP_REASONS)}", param_hint="--drop")
+    return reasons

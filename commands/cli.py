@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from rlvrkit import __version__
-from rlvrkit.commands import score
+from rlvrkit.commands import init_model, rollout, score, train
 
 HELP = """Reinforcement learning with verifiable rewards, as Unix pipelines.
 
@@ -50,7 +50,10 @@ def rlvr(
     pass
 
 
-app.command("score", no_args_is_help=False)(score.score)
+app.command("score")(score.score)
+app.command("rollout")(rollout.rollout)
+app.command("init-model")(init_model.init_model)
+app.command("train")(train.train)
 
 
 def main() -> None:

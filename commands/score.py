@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard
+from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, parse_drop
 from rlvrkit.log import Log
 
 log = Log("score")
@@ -90,13 +90,3 @@ def score(
         batch_groups=batch_groups,
     )
     run_score(input, output, opts, unsorted=unsorted, on_error=on_error, rejects=rejects, log=log)
-
-
-def parse_drop(value: str | None) -> tuple[str, ...]:
-    from rlvrkit.groups import DROP_REASONS
-
-    reasons = tuple(r.strip() for r in (value or "").split(",") if r.strip())
-    for r in reasons:
-        if r not in DROP_REASONS:
-            raise typer.BadParameter(f"unknown reason {r!r}; choose from {', '.join(DROP_REASONS)}", param_hint="--drop")
-    return reasons

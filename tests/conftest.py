@@ -44,3 +44,11 @@ def data_dir() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"shared data not found at {DATA}")
     return DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """The embedded tiny Qwen2 model and its tokenizer, built once per test session (read-only for tests)."""
+    from rlvrkit.tiny import build_tiny
+
+    return build_tiny(tmp_path_factory.mktemp("tiny") / "model")

@@ -1,0 +1,130 @@
+"""Versioned checkpoints in a run directory, each published atomically; what `train` writes and `rollout --watch` reads.
+
+    RUN/
+      versions/v000003/      one complete version: the policy, as a full model or a LoRA adapter (safetensors),
+        rlvr.json            {"version": 3, "kind": "full" | "adapter", "base_model": "/abs/path"}; written last
+        trainer/             optimizer state and train state (step, RNG, config, data cursor): what resume reads
+      latest -> versions/v000003
+
+A version is written under a temporary name, synced to disk and renamed into place; `latest` is replaced after that.
+A process killed at any moment therefore leaves either the old set of versions or the old set plus one complete new
+one, never a half-written version under a real name. Readers take the newest complete version, so even a run killed
+between the rename and the `latest` update loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+META = "rlvr.json"
+_VERSION_DIR = re.compile(r"^v(\d{6,})$")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    path: Path
+    version: int
+    kind: str  # "full" or "adapter"
+    base_model: str | None
+
+
+def _read(path: Path) -> Checkpoint | None:
+    try:
+        meta = json.loads((path / META).read_text())
+        return Checkpoint(path, int(meta["version"]), meta["kind"], meta.get("base_model"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def versions(run: str | Path) -> list[Checkpoint]:
+    """Every complete version in the run directory, oldest first."""
+    root = Path(run) / "versions"
+    if not root.is_dir():
+        return []
+    found = [_read(p) for p in root.iterdir() if _VERSION_DIR.match(p.name)]
+    return sorted((c for c in found if c is not None), key=lambda c: c.version)
+
+
+def latest(run: str | Path) -> Checkpoint | None:
+    """The newest complete version, or None when the run has published nothing yet."""
+    found = versions(run)
+    return found[-1] if found else None
+
+
+def version_dir(run: str | Path, version: int) -> Path:
+    return Path(run) / "versions" / f"v{version:06d}"
+
+
+def publish(run: str | Path, version: int, kind: str, base_model: str | None, write: Callable[[Path], None]) -> Checkpoint:
+    """Write a new version with `write(folder)`, then make it visible atomically and point `latest` at it."""
+    run = Path(run)
+    final = version_dir(run, version)
+    if final.exists():
+        raise FileExistsError(f"{final} already exists")
+    tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    meta = {"version": version, "kind": kind, "base_model": base_model}
+    (tmp / META).write_text(json.dumps(meta, indent=1) + "\n")
+    _sync_tree(tmp)
+    os.rename(tmp, final)
+    _sync_dir(final.parent)
+    link = run / "latest"
+    tmp_link = run / f".latest-{os.getpid()}"
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(Path("versions") / final.name)
+    os.replace(tmp_link, link)
+    _sync_dir(run)
+    return Checkpoint(final, version, kind, base_model)
+
+
+def prune(run: str | Path, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` complete versions, and leftovers of interrupted writes; returns what went."""
+    gone = []
+    complete = versions(run)
+    for c in complete[: max(len(complete) - keep, 0)]:
+        shutil.rmtree(c.path)
+        gone.append(c.path)
+    root = Path(run) / "versions"
+    for p in root.glob(".tmp-v*") if root.is_dir() else []:
+        if not _alive(p.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for d in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        _sync_dir(d)
+
+
+def _sync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

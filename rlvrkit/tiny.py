@@ -1,0 +1,117 @@
+"""A tiny Qwen2-architecture causal LM with a tokenizer trained on the spot: the model the tests and the demo use.
+
+`build_tiny(path)` needs no network and no files: it trains a small byte-level BPE tokenizer on an embedded corpus of
+arithmetic and short math prose (digits stay single tokens, so answers like "7" are one token), gives it a ChatML
+chat template like Qwen's, builds a randomly initialised Qwen2ForCausalLM sized to it, and saves both with
+save_pretrained (safetensors). It takes well under a second on a CPU and is deterministic for a seed.
+
+The default initializer_range (0.2, ten times Qwen's) makes the untrained model's output distribution broad
+enough that RL finds a rewarded answer quickly, and gives LoRA adapters a signal to work with.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
+SPECIAL = [PAD, IM_START, IM_END]
+
+CHAT_TEMPLATE = (
+    "{%- if messages[0]['role'] != 'system' and system_message is defined %}"
+    "{{- '<|im_start|>system\\n' + system_message + '<|im_end|>\\n' }}{%- endif %}"
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+WORDS = (
+    "what is the sum product difference of and answer with a number find value let x y be so we get "
+    "therefore total think step first then compute solve equation because boxed final result equals "
+    "plus minus times divided by how many apples does she have left each costs dollars"
+).split()
+
+
+def corpus(seed: int = 0, lines: int = 2000) -> list[str]:
+    """Short lines of arithmetic and math words, enough for a tokenizer to learn digits, symbols and common words."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(lines):
+        a, b = rng.randint(0, 99), rng.randint(0, 99)
+        op = rng.choice("+-*")
+        value = {"+": a + b, "-": a - b, "*": a * b}[op]
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 9)))
+        out.append(f"{words} {a} {op} {b} = {value}. <think> {words} </think> \\boxed{{{value}}}")
+    return out
+
+
+def train_tokenizer(vocab_size: int = 512, seed: int = 0):
+    """A byte-level BPE tokenizer (transformers fast tokenizer) with ChatML special tokens and chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(corpus(seed), trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token=IM_END,
+        pad_token=PAD,
+        chat_template=CHAT_TEMPLATE,
+        clean_up_tokenization_spaces=False,
+    )
+
+
+def build_tiny(
+    path: str | Path,
+    *,
+    seed: int = 0,
+    hidden_size: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 2,
+    vocab_size: int = 512,
+    max_positions: int = 1024,
+    initializer_range: float = 0.2,
+) -> Path:
+    """Build and save the tiny model and its tokenizer under `path` (created if needed); returns the path."""
+    import torch
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+
+    from rlvrkit.models import quiet_transformers
+
+    quiet_transformers()
+    path = Path(path)
+    tokenizer = train_tokenizer(vocab_size, seed)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=max_positions,
+        initializer_range=initializer_range,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.convert_tokens_to_ids(IM_END),
+        pad_token_id=tokenizer.convert_tokens_to_ids(PAD),
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Qwen2ForCausalLM(config)
+    model.generation_config = GenerationConfig(eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+    return path
