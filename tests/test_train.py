@@ -178,12 +178,14 @@ def test_sigkill_during_a_checkpoint_write_leaves_the_run_loadable(tmp_path, tin
     assert not list((run / "versions").glob(".tmp-*"))  # the killed writer's leftovers are cleaned up
 
 
-def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model, tokenizer):
+@pytest.mark.parametrize("sharding", ["ddp", "fsdp"])
+def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model, tokenizer, sharding):
     data = tmp_path / "b.jsonl"
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=4)))
     common = ["--model", str(tiny_model), "--batch-groups", "4", "--lr", "1e-3", "--micro-tokens", "64", "-i", str(data)]
     one = rlvr("train", "--ckpt", str(tmp_path / "one"), *common)
-    two = rlvr("train", "--ckpt", str(tmp_path / "two"), "--nproc", "2", *common, timeout=600)
+    fsdp = ["--fsdp"] if sharding == "fsdp" else []
+    two = rlvr("train", "--ckpt", str(tmp_path / "two"), "--nproc", "2", *fsdp, *common, timeout=600)
     assert one.returncode == 0 and two.returncode == 0, two.stderr
     (m1,), (m2,) = read_jsonl(one.stdout), read_jsonl(two.stdout)
     assert m2["grad_norm"] == pytest.approx(m1["grad_norm"], rel=1e-5)
@@ -194,5 +196,6 @@ def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model
     w2 = load_file(str(tmp_path / "two" / "latest" / "model.safetensors"))
     base = load_file(str(tiny_model / "model.safetensors"))
     assert max((w1[k] - base[k]).abs().max() for k in w1) > 5e-4  # the step moved the weights (Adam: about lr)
+    assert sorted(w1) == sorted(w2)
     for k in w1:
         assert torch.allclose(w1[k], w2[k], atol=1e-4), k

@@ -38,6 +38,9 @@ def write_version(folder: Path, model, tokenizer, model_state: dict | None, opti
     """Write the policy (adapter or full model), tokenizer and trainer state into `folder` (rank 0 only)."""
     inner = unwrap(model)
     if model_state is not None:
+        embedding = inner.get_input_embeddings().weight
+        tied = [n for n, p in inner.named_parameters(remove_duplicate=False) if p is embedding]
+        model_state = {k: v for k, v in model_state.items() if k not in tied[1:]}  # tied output embeddings: once
         inner.save_pretrained(folder, state_dict=model_state, safe_serialization=True)
     else:
         inner.save_pretrained(folder, safe_serialization=True)
