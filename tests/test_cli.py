@@ -8,7 +8,7 @@ from conftest import ROOT, rlvr
 
 from rlvrkit import __version__
 
-COMMANDS_BUILT = ["score"]
+COMMANDS_BUILT = ["rollout", "verify", "score", "train", "init-model"]
 
 
 def test_help_lists_the_commands():

@@ -1,0 +1,203 @@
+"""Tokens per second of our transformers rollout engine against a naive `model.generate` loop, same prompts, one run.
+
+    python bench/rollout.py [--model tiny|small|qwen0.5b|qwen1.5b|DIR] [--prompts 32] [-n 4] [--max-tokens 64]
+                            [--batch-size 64] [--device auto] [--dtype auto] [--fixed-length] [--vllm] [--repeat 3]
+
+The reference is what one writes first: for each prompt, `model.generate(prompt, num_return_sequences=n,
+do_sample=True)` (KV cache, no padding, one prompt at a time) and `compute_transition_scores` for the logprobs. Ours
+is `TransformersEngine.generate` over batches of --batch-size completions (prompts sorted by length, left padding,
+finished rows dropped). Both sample at temperature 1 with no top-k/top-p and produce the same things: token ids and
+their logprobs. The figure is generated tokens / wall seconds, after one warm-up call each, best of --repeat
+alternating runs.
+
+Models: `tiny` is the embedded test model; `small` a random Qwen2 of 4 layers x 256 wide; `qwen0.5b` and `qwen1.5b`
+are random models with the shapes of Qwen2.5-0.5B and 1.5B (configs written out below; weights random, tokenizer
+the tiny one, so only prompt ids < 464 occur) for a GPU run. Random models rarely sample EOS, and --fixed-length
+makes sure neither side stops early (EOS ignored, every completion exactly --max-tokens), so both do the same work.
+--vllm adds vLLM (when importable) on the same prompts and sampling, n=1 requests with per-request seeds as
+`--engine vllm` runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+QWEN_SHAPES = {  # from the published config.json files of Qwen2.5-0.5B and Qwen2.5-1.5B
+    "qwen0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+                     num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
+    "qwen1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
+                     num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
+    "small": dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=512, tie_word_embeddings=True),
+}
+QUESTIONS = [
+    "what is 2 + 3?",
+    "let x be the sum of 12 and 40, then find the product of x and 3",
+    "how many apples does she have left if each costs 4 dollars and she has 20 dollars?",
+    "first compute 7 * 8 then subtract 6; the final result equals what value? think step by step",
+    "solve the equation x + 5 = 12 and give the answer",
+    "what is the difference of 81 and 19?",
+]
+
+
+def build(name: str, root: Path) -> Path:
+    """A model folder: the tiny model, or a random Qwen2 of one of QWEN_SHAPES with the tiny tokenizer."""
+    from rlvrkit.tiny import build_tiny
+
+    if name not in ("tiny", *QWEN_SHAPES):
+        return Path(name)
+    tiny = build_tiny(root / "tiny", heads=2, kv_heads=1)  # head_dim 32, which vLLM's CPU backend also runs
+    if name == "tiny":
+        return tiny
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(tiny)
+    config = Qwen2Config(
+        **QWEN_SHAPES[name], max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
+        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=None,
+    )
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(config)
+    path = root / name
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def prompt_ids(tok, count: int) -> list[list[int]]:
+    out = []
+    for i in range(count):
+        chat = [{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)] + " " + str(i)}]
+        text = tok.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        out.append(tok(text, add_special_tokens=False)["input_ids"])
+    return out
+
+
+def run_ours(engine, prompts, n, max_tokens, batch_size) -> int:
+    from rlvrkit.rollout.engine import Request
+    from rlvrkit.rollout.run import Prompt, plan
+    from rlvrkit.rollout.sampling import Sampling
+
+    params = Sampling(max_tokens=max_tokens, n=n)
+    items = [Prompt({"id": str(i)}, p) for i, p in enumerate(prompts)]
+    tokens = 0
+    for batch in plan(items, n, batch_size):
+        out = engine.generate([Request(items[i].ids, str(i), s) for i, s in batch], params)
+        tokens += sum(len(c.token_ids) for c in out)
+    return tokens
+
+
+def run_generate(model, tok, prompts, n, max_tokens, fixed) -> int:
+    import torch
+
+    tokens = 0
+    extra = dict(min_new_tokens=max_tokens) if fixed else {}
+    for p in prompts:
+        ids = torch.tensor([p], device=model.device)
+        with torch.inference_mode():
+            out = model.generate(
+                ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
+                max_new_tokens=max_tokens, num_return_sequences=n, output_scores=True, return_dict_in_generate=True,
+                pad_token_id=tok.pad_token_id, **extra,
+            )
+            scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+        seqs = out.sequences[:, len(p):]
+        done = (seqs == tok.eos_token_id).int().cumsum(-1)  # count tokens up to and including the first EOS
+        tokens += int(((done - (seqs == tok.eos_token_id).int()) == 0).sum())
+        del scores
+    return tokens
+
+
+def run_vllm(path, tok, prompts, n, max_tokens, fixed, dtype) -> tuple[int, float]:
+    """vLLM as `--engine vllm` drives it: one n=1 request per completion with its own seed, logprobs of the samples."""
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    from rlvrkit.rollout.sampling import sequence_seed
+    from rlvrkit.rollout.vllm_engine import VLLMEngine
+
+    llm = VLLMEngine(str(path), tok, dtype=dtype).llm
+    requests = [(TokensPrompt(prompt_token_ids=p), sequence_seed(0, str(i), s)) for i, p in enumerate(prompts)
+                for s in range(n)]
+
+    def params(seed, tokens):
+        return SamplingParams(n=1, temperature=1.0, max_tokens=tokens, seed=seed, logprobs=0, ignore_eos=fixed)
+
+    llm.generate([r for r, _ in requests[:2]], [params(s, 4) for _, s in requests[:2]], use_tqdm=False)  # warm-up
+    start = time.perf_counter()
+    out = llm.generate([r for r, _ in requests], [params(s, max_tokens) for _, s in requests], use_tqdm=False)
+    return sum(len(o.outputs[0].token_ids) for o in out), time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="tiny", help="tiny, small, qwen0.5b, qwen1.5b, or a model folder")
+    ap.add_argument("--prompts", type=int, default=32)
+    ap.add_argument("-n", type=int, default=4)
+    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--dtype", default="auto")
+    ap.add_argument("--fixed-length", action="store_true", help="ignore EOS: every completion is --max-tokens long")
+    ap.add_argument("--vllm", action="store_true", help="also time vLLM (if importable)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each (best is reported)")
+    args = ap.parse_args()
+
+    import torch
+
+    from rlvrkit.models import load_tokenizer, quiet_transformers
+    from rlvrkit.rollout.transformers_engine import TransformersEngine
+
+    quiet_transformers()
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build(args.model, Path(tmp))
+        tok = load_tokenizer(path)
+        prompts = prompt_ids(tok, args.prompts)
+        engine = TransformersEngine(str(path), tok, dtype=args.dtype, device=args.device)
+        if args.fixed_length:
+            engine.eos = set()
+        model = engine.model  # the same weights for the reference
+        sync = torch.cuda.synchronize if engine.device.startswith("cuda") else (lambda: None)
+        n_params = sum(p.numel() for p in model.parameters())
+        print(f"model {args.model} ({n_params / 1e6:.1f}M params) on {engine.device} {next(model.parameters()).dtype}; "
+              f"{args.prompts} prompts x n={args.n}, max_tokens {args.max_tokens}, batch {args.batch_size}, "
+              f"threads {torch.get_num_threads()}", flush=True)
+
+        run_ours(engine, prompts[:2], args.n, 4, args.batch_size)  # warm-up
+        run_generate(model, tok, prompts[:1], args.n, 4, args.fixed_length)
+        t_ours = t_ref = float("inf")
+        for _ in range(args.repeat):  # alternate the two, best of each: a busy machine slows both alike
+            sync()
+            t = time.perf_counter()
+            ours = run_ours(engine, prompts, args.n, args.max_tokens, args.batch_size)
+            sync()
+            t_ours = min(t_ours, time.perf_counter() - t)
+            t = time.perf_counter()
+            ref = run_generate(model, tok, prompts, args.n, args.max_tokens, args.fixed_length)
+            sync()
+            t_ref = min(t_ref, time.perf_counter() - t)
+        print(f"  ours (batched, KV cache)       {ours:7d} tokens {t_ours:8.2f} s {ours / t_ours:9.1f} tok/s")
+        print(f"  model.generate, prompt by prompt {ref:5d} tokens {t_ref:8.2f} s {ref / t_ref:9.1f} tok/s")
+        print(f"  ratio ours / generate: {(ours / t_ours) / (ref / t_ref):.2f}x", flush=True)
+        if args.vllm:
+            import importlib.util
+
+            if importlib.util.find_spec("vllm") is None:
+                print("  vllm: not importable here")
+            else:
+                del engine, model
+                got, secs = run_vllm(path, tok, prompts, args.n, args.max_tokens, args.fixed_length, args.dtype)
+                print(f"  vLLM                           {got:7d} tokens {secs:8.2f} s {got / secs:9.1f} tok/s")
+                print(f"  ratio vLLM / ours: {(got / secs) / (ours / t_ours):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
