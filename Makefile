@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: install test test-vllm docs bench clean
+.PHONY: install demo test test-vllm docs bench clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
+
+demo: install
+	PATH="$(abspath $(VENV))/bin:$$PATH" examples/demo.sh .demo
 
 test: install
 	$(PYTEST) -q
@@ -42,6 +45,9 @@ docs: install
 
 bench: install
 	$(PY) bench/score.py
+	$(PY) bench/verify.py
+	$(PY) bench/rollout.py
+	$(PY) bench/train.py
 
 clean:
-	rm -rf $(VENV) $(VLLM_VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .demo build dist *.egg-info .pytest_cache
