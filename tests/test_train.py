@@ -199,3 +199,39 @@ def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model
     assert sorted(w1) == sorted(w2)
     for k in w1:
         assert torch.allclose(w1[k], w2[k], atol=1e-4), k
+
+
+@pytest.mark.parametrize("mode", ["--full", "--lora"])
+def test_kl_to_the_reference_ppo_epochs_and_checkpointed_activations(tmp_path, tiny_model, tokenizer, mode):
+    # LoRA's reference is the base with the adapter switched off; full fine-tuning loads a frozen copy
+    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), mode, "--lr", "1e-2",
+               "--beta", "0.1", "--updates-per-batch", "2", "--grad-checkpointing", "--batch-groups", "2",
+               input=jsonl(*fake_rollouts(tokenizer, groups=4)))
+    assert out.returncode == 0, out.stderr
+    steps = read_jsonl(out.stdout)
+    assert [(m["step"], m["version"]) for m in steps] == [(1, 1), (2, 1), (3, 2), (4, 2)]
+    assert steps[0]["kl"] == pytest.approx(0.0, abs=1e-7)  # the policy still is the reference
+    assert steps[2]["kl"] > 0  # two updates later it is not; k3 is never negative
+    # π_old is the policy at the start of a batch: its second update sees moved ratios, a new batch starts at 1
+    assert steps[1]["clip_frac"] > 0 and steps[2]["clip_frac"] == 0
+
+
+def test_srl_preset_drops_constant_groups(tmp_path, tiny_model, tokenizer):
+    recs = fake_rollouts(tokenizer, groups=3)
+    for r in recs:
+        r["task"] = "srl"
+        r["reward"] = 0.25 if r["id"] == "p1" else r["reward"] * 0.6  # p1: every step equally similar
+    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--loss", "srl",
+               "--batch-groups", "2", input=jsonl(*recs))
+    (metrics,) = read_jsonl(out.stdout)
+    assert metrics["groups_used"] == 2 and metrics["dropped"] == {"std<=0": 1}
+    assert metrics["lr"] == 5e-7
+
+
+def test_learning_rate_schedules():
+    from rlvrkit.train.policy import lr_at
+
+    cfg, _ = resolve({"model": "/m", "lr": 1.0, "warmup_steps": 2, "lr_schedule": "linear", "max_steps": 6})
+    assert [lr_at(s, cfg) for s in range(7)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    cfg, _ = resolve({"model": "/m", "lr": 1.0, "lr_schedule": "cosine", "max_steps": 4})
+    assert [round(lr_at(s, cfg), 4) for s in range(5)] == [1.0, 0.8536, 0.5, 0.1464, 0.0]

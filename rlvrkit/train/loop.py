@@ -36,8 +36,10 @@ def run_train(run_dir: str, given: dict, *, input=STREAM, output=STREAM, on_erro
     dist = Dist.from_env()
     try:
         _train(Path(run_dir), given, dist, input=input, output=output, on_error=on_error, rejects=rejects, log=log)
-    finally:
-        dist.close()
+    except BaseException:
+        dist.close(together=False)
+        raise
+    dist.close()
 
 
 def _train(run_dir: Path, given: dict, dist: Dist, *, input, output, on_error, rejects, log) -> None:
@@ -70,7 +72,7 @@ def _train(run_dir: Path, given: dict, dist: Dist, *, input, output, on_error, r
 
     io = streams(input, output, check=check_train_record, on_error=on_error, rejects=rejects, log=log)
     with io if dist.main else contextlib.nullcontext((None, None)) as (records, out):
-        batches = _batches(records, cfg, skip) if dist.main else None
+        batches = _batches(records, cfg, skip, log) if dist.main else None
         with log.progress("steps", total=cfg.max_steps) if dist.main else contextlib.nullcontext() as progress:
             published = version
             while cfg.max_steps is None or step < cfg.max_steps:
@@ -116,16 +118,21 @@ def _identity(path: str) -> dict | None:
     return {"path": str(Path(path).resolve()), "inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _batches(records, cfg: TrainConfig, skip: int) -> Iterator[tuple[list[list[dict]], Counter, int]]:
+def _batches(records, cfg: TrainConfig, skip: int, log) -> Iterator[tuple[list[list[dict]], Counter, int]]:
     """(kept groups, drops by reason, groups consumed so far) for each batch; a last partial batch at the end of the
     input, unless the input ended at a bad line (then the run stops without training on it)."""
     kept: list[list[dict]] = []
     dropped: Counter = Counter()
     consumed = 0
+    warned = False
     for group in contiguous_groups(records, records.reject):
         consumed += 1
         if consumed <= skip:
             continue
+        if cfg.loss == "srl" and group[0].get("task") != "srl" and not warned:
+            log.warn(f"--loss srl is the recipe for SRL step data, but group {group[0]['id']!r} has task "
+                     f"{group[0].get('task', 'math')!r}")
+            warned = True
         stats = group_stats([float(r["reward"]) for r in group], solved_at=cfg.solved_at, std_kind=cfg.std)
         reason = drop_reason(stats, cfg.drop_reasons, cfg.min_group_std)
         if reason:
