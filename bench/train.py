@@ -24,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-SHAPES = {  # hand-written configs of the Qwen2.5 sizes (random weights), plus the embedded tiny model
+SHAPES = {  # hand-written configs of the Qwen2.5 sizes (random weights), the embedded tiny model and a small one
     "tiny": None,
+    "small": dict(hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=464, tie_word_embeddings=True),
     "0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
                  num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
     "1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
