@@ -29,12 +29,33 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 QWEN_SHAPES = {  # from the published config.json files of Qwen2.5-0.5B and Qwen2.5-1.5B
-    "qwen0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                     num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "qwen1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
-                     num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "small": dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
-                  num_key_value_heads=2, vocab_size=512, tie_word_embeddings=True),
+    "qwen0.5b": dict(
+        hidden_size=896,
+        intermediate_size=4864,
+        num_hidden_layers=24,
+        num_attention_heads=14,
+        num_key_value_heads=2,
+        vocab_size=151936,
+        tie_word_embeddings=True,
+    ),
+    "qwen1.5b": dict(
+        hidden_size=1536,
+        intermediate_size=8960,
+        num_hidden_layers=28,
+        num_attention_heads=12,
+        num_key_value_heads=2,
+        vocab_size=151936,
+        tie_word_embeddings=True,
+    ),
+    "small": dict(
+        hidden_size=256,
+        intermediate_size=688,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=512,
+        tie_word_embeddings=True,
+    ),
 }
 QUESTIONS = [
     "what is 2 + 3?",
@@ -60,8 +81,13 @@ def build(name: str, root: Path) -> Path:
 
     tok = AutoTokenizer.from_pretrained(tiny)
     config = Qwen2Config(
-        **QWEN_SHAPES[name], max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
-        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=None,
+        **QWEN_SHAPES[name],
+        max_position_embeddings=32768,
+        rope_theta=1000000.0,
+        rms_norm_eps=1e-6,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=None,
     )
     torch.manual_seed(0)
     model = Qwen2ForCausalLM(config)
@@ -103,12 +129,21 @@ def run_generate(model, tok, prompts, n, max_tokens, fixed) -> int:
         ids = torch.tensor([p], device=model.device)
         with torch.inference_mode():
             out = model.generate(
-                ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-                max_new_tokens=max_tokens, num_return_sequences=n, output_scores=True, return_dict_in_generate=True,
-                pad_token_id=tok.pad_token_id, **extra,
+                ids,
+                attention_mask=torch.ones_like(ids),
+                do_sample=True,
+                temperature=1.0,
+                top_k=0,
+                top_p=1.0,
+                max_new_tokens=max_tokens,
+                num_return_sequences=n,
+                output_scores=True,
+                return_dict_in_generate=True,
+                pad_token_id=tok.pad_token_id,
+                **extra,
             )
             scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
-        seqs = out.sequences[:, len(p):]
+        seqs = out.sequences[:, len(p) :]
         done = (seqs == tok.eos_token_id).int().cumsum(-1)  # count tokens up to and including the first EOS
         tokens += int(((done - (seqs == tok.eos_token_id).int()) == 0).sum())
         del scores
@@ -124,8 +159,9 @@ def run_vllm(path, tok, prompts, n, max_tokens, fixed, dtype) -> tuple[int, floa
     from rlvrkit.rollout.vllm_engine import VLLMEngine
 
     llm = VLLMEngine(str(path), tok, dtype=dtype).llm
-    requests = [(TokensPrompt(prompt_token_ids=p), sequence_seed(0, str(i), s)) for i, p in enumerate(prompts)
-                for s in range(n)]
+    requests = [
+        (TokensPrompt(prompt_token_ids=p), sequence_seed(0, str(i), s)) for i, p in enumerate(prompts) for s in range(n)
+    ]
 
     def params(seed, tokens):
         return SamplingParams(n=1, temperature=1.0, max_tokens=tokens, seed=seed, logprobs=0, ignore_eos=fixed)
@@ -167,9 +203,12 @@ def main() -> None:
         model = engine.model  # the same weights for the reference
         sync = torch.cuda.synchronize if engine.device.startswith("cuda") else (lambda: None)
         n_params = sum(p.numel() for p in model.parameters())
-        print(f"model {args.model} ({n_params / 1e6:.1f}M params) on {engine.device} {next(model.parameters()).dtype}; "
-              f"{args.prompts} prompts x n={args.n}, max_tokens {args.max_tokens}, batch {args.batch_size}, "
-              f"threads {torch.get_num_threads()}", flush=True)
+        print(
+            f"model {args.model} ({n_params / 1e6:.1f}M params) on {engine.device} {next(model.parameters()).dtype}; "
+            f"{args.prompts} prompts x n={args.n}, max_tokens {args.max_tokens}, batch {args.batch_size}, "
+            f"threads {torch.get_num_threads()}",
+            flush=True,
+        )
 
         run_ours(engine, prompts[:2], args.n, 4, args.batch_size)  # warm-up
         run_generate(model, tok, prompts[:1], args.n, 4, args.fixed_length)

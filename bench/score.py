@@ -28,7 +28,9 @@ def make_input(path: Path, lines: int, group: int, seed: int = 0) -> None:
                 "id": f"train/algebra/{g}.json",
                 "prompt": "What is the sum of the roots of x^2 - 5x + 6 = 0?",
                 "answer": "5",
-                "completion": "The roots are 2 and 3, so the sum is \\boxed{5}." if rng.random() < 0.5 else "\\boxed{6}",
+                "completion": "The roots are 2 and 3, so the sum is \\boxed{5}."
+                if rng.random() < 0.5
+                else "\\boxed{6}",
                 "sample": i % group,
                 "finish_reason": "stop",
                 "policy": {"model": "./policy", "adapter": None, "version": 3},

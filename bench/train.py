@@ -56,7 +56,9 @@ def build(shape: str, device: str, lora: bool, tmp: Path):
     if lora:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM"))
+        model = get_peft_model(
+            model, LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
+        )
     return model.train(), tokenizer, config
 
 
@@ -251,11 +253,13 @@ def main() -> None:
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             if engine not in results or r["tokens_per_s"] > results[engine]["tokens_per_s"]:
                 results[engine] = r
-    what = f"{args.shape}{' LoRA' if args.lora else ' full'}, {args.groups}x{args.n} completions of <= {args.completion_len} tokens"
-    print(f"train step: {what}, prompts of {args.prompt_len}")
+    mode = "LoRA" if args.lora else "full"
+    print(f"train step: {args.shape} {mode}, {args.groups}x{args.n} completions of <= {args.completion_len} tokens, "
+          f"prompts of {args.prompt_len}")  # fmt: skip
     for engine, r in results.items():
+        mfu = f"MFU {100 * r['mfu']:5.1f}% (of {r['peak_tflops']:.1f} TFLOP/s measured)"
         print(f"{engine:5s} {r['device']:5s} {r['tokens_per_s']:12,.0f} tokens/s  {r['step_s']:7.3f} s/step  "
-              f"peak {r['peak_mem_gib']:6.2f} GiB  MFU {100 * r['mfu']:5.1f}% (of {r['peak_tflops']:.1f} TFLOP/s measured)")  # fmt: skip
+              f"peak {r['peak_mem_gib']:6.2f} GiB  {mfu}")  # fmt: skip
     if len(results) == 2:
         ours, trl = results["ours"], results["trl"]
         print(f"ratio ours/trl: {ours['tokens_per_s'] / trl['tokens_per_s']:.2f}x tokens/s, "

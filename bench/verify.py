@@ -82,8 +82,16 @@ def make_records(prompts: int, group: int, seed: int) -> list[dict]:
                 text = completion(row["solution"], None, rng) + "\\boxed{" + answer[: len(answer) // 2]
             else:
                 text = completion(row["solution"], rng.choice(wrongs[:1] * 3 + wrongs[1:]), rng)
-            records.append({"id": row["id"], "prompt": row["prompt"], "answer": answer, "sample": sample,
-                            "completion": text, "completion_ids": list(range(len(text) // 4))})
+            records.append(
+                {
+                    "id": row["id"],
+                    "prompt": row["prompt"],
+                    "answer": answer,
+                    "sample": sample,
+                    "completion": text,
+                    "completion_ids": list(range(len(text) // 4)),
+                }
+            )
     for k, text in enumerate(PATHOLOGICAL):
         rec = records[(k + 1) * len(records) // (len(PATHOLOGICAL) + 1)]
         rec["completion"], rec["pathological"] = text, True
@@ -141,15 +149,23 @@ def main() -> None:
     ref_calm = sum(t for t, r in zip(ref_times, records) if not r.get("pathological"))
     agree = sum(v["reward"] == r for v, r in zip(verified, ref_rewards))
     worst = max(verified, key=lambda v: v["verdict"]["ms"])
-    print(f"input: {n} completions, {args.prompts} MATH prompts x {args.group}, {n - calm_n} of them pathological; "
-          f"{os.cpu_count()} cores; rlvr verify -j {args.jobs or 'default'} --timeout {args.timeout:g}")
-    print(f"rlvr verify (process start included): {n / ours:8.1f} records/s  {ours:7.2f} s   "
-          f"worst record {worst['verdict']['ms'] / 1000:.2f} s ({worst['verdict']['status']})")
-    print(f"plain math-verify loop (in-process):   {n / ref:8.1f} records/s  {ref:7.2f} s   "
-          f"worst record {max(ref_times):.2f} s")
+    print(
+        f"input: {n} completions, {args.prompts} MATH prompts x {args.group}, {n - calm_n} of them pathological; "
+        f"{os.cpu_count()} cores; rlvr verify -j {args.jobs or 'default'} --timeout {args.timeout:g}"
+    )
+    print(
+        f"rlvr verify (process start included): {n / ours:8.1f} records/s  {ours:7.2f} s   "
+        f"worst record {worst['verdict']['ms'] / 1000:.2f} s ({worst['verdict']['status']})"
+    )
+    print(
+        f"plain math-verify loop (in-process):   {n / ref:8.1f} records/s  {ref:7.2f} s   "
+        f"worst record {max(ref_times):.2f} s"
+    )
     print(f"ratio: {ref / ours:.2f}x")
-    print(f"without the pathological records: rlvr verify {calm_n / ours_calm:.1f} records/s ({ours_calm:.2f} s), "
-          f"plain loop {calm_n / ref_calm:.1f} records/s ({ref_calm:.2f} s); ratio {ref_calm / ours_calm:.2f}x")
+    print(
+        f"without the pathological records: rlvr verify {calm_n / ours_calm:.1f} records/s ({ours_calm:.2f} s), "
+        f"plain loop {calm_n / ref_calm:.1f} records/s ({ref_calm:.2f} s); ratio {ref_calm / ours_calm:.2f}x"
+    )
     print(f"same reward on {agree}/{n} records; {summary}")
 
 

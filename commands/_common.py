@@ -29,16 +29,25 @@ OnError = Annotated[
     ),
 ]
 Rejects = Annotated[
-    Optional[str], typer.Option("--rejects", metavar="FILE", help="With --on-error skip, keep the skipped lines in FILE.")
+    Optional[str],
+    typer.Option("--rejects", metavar="FILE", help="With --on-error skip, keep the skipped lines in FILE."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice, so a run can be repeated exactly.")]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs (output files discarded, workers stopped)."""
+
+
+def on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def guard(log: Log):
     """Run a command body and map what it raises to the exit codes of the record contract.
 
     0 success (a closed stdout, as in ``rlvr score | head``, is success too); 1 run-time failure; 2 bad usage or
-    bad input; 130 Ctrl-C. Messages go to stderr, prefixed with the command's name.
+    bad input; 130 Ctrl-C; 143 SIGTERM. Messages go to stderr, prefixed with the command's name.
     """
 
     def wrap(fn):
@@ -55,9 +64,10 @@ def guard(log: Log):
             except BrokenPipeError:
                 _silence_stdout()
                 raise typer.Exit(0) from None
-            except KeyboardInterrupt:
-                log.error("interrupted")
-                raise typer.Exit(130) from None
+            except KeyboardInterrupt as err:
+                terminated = isinstance(err, Terminated)
+                log.error("terminated" if terminated else "interrupted")
+                raise typer.Exit(143 if terminated else 130) from None
 
         return run
 
@@ -78,5 +88,7 @@ def parse_drop(value: str | None) -> tuple[str, ...]:
     reasons = tuple(r.strip() for r in (value or "").split(",") if r.strip())
     for r in reasons:
         if r not in DROP_REASONS:
-            raise typer.BadParameter(f"unknown reason {r!r}; choose from {', '.join(DROP_REASONS)}", param_hint="--drop")
+            raise typer.BadParameter(
+                f"unknown reason {r!r}; choose from {', '.join(DROP_REASONS)}", param_hint="--drop"
+            )
     return reasons

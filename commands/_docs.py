@@ -15,9 +15,9 @@ SHELLS = {"bash": "rlvr.bash", "zsh": "_rlvr", "fish": "rlvr.fish"}
 
 def man_pages() -> dict[str, str]:
     import typer
+    from rlvrkit.commands.cli import app
 
     from rlvrkit import __version__
-    from rlvrkit.commands.cli import app
     from rlvrkit.manpage import man_pages as render
 
     return {f"man/{name}": text for name, text in render(typer.main.get_command(app), "rlvr", __version__).items()}

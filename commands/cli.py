@@ -6,13 +6,14 @@ inside the command body, so `rlvr --help` and the data commands start fast.
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated, Optional
 
 import typer
+from rlvrkit.commands import init_model, rollout, score, train, verify
+from rlvrkit.commands._common import on_sigterm
 
 from rlvrkit import __version__
-from rlvrkit.commands import init_model, rollout, score, train
-from rlvrkit.commands import verify
 
 HELP = """Reinforcement learning with verifiable rewards, as Unix pipelines.
 
@@ -21,6 +22,7 @@ through the fields it does not know. Messages and progress go to stderr.
 
 Example:
 
+\b
   rlvr rollout --model ./policy -n 8 < prompts.jsonl | rlvr verify | rlvr score
 """
 
@@ -51,14 +53,16 @@ def rlvr(
     pass
 
 
-app.command("score")(score.score)
+# In the order of the loop: sample, check, score, learn; then the helpers.
 app.command("rollout")(rollout.rollout)
-app.command("init-model")(init_model.init_model)
-app.command("train")(train.train)
 app.command("verify")(verify.verify)
+app.command("score")(score.score)
+app.command("train")(train.train)
+app.command("init-model")(init_model.init_model)
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, on_sigterm)
     app(prog_name="rlvr")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
 from rlvrkit.commands._common import guard
+
 from rlvrkit.log import Log
 
 log = Log("init-model")
@@ -32,8 +32,8 @@ def init_model(
 
     Examples:
 
+    \b
       rlvr init-model --tiny ./tiny
-
       rlvr rollout --model ./tiny -n 4 < prompts.jsonl
     """
     if not tiny:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 import typer
-
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, Seed, guard
+
 from rlvrkit.log import Log
 
 log = Log("rollout")
@@ -25,29 +25,45 @@ def rollout(
         float, typer.Option("--temperature", "-t", min=0.0, help="Sampling temperature; 0 is greedy.")
     ] = 1.0,
     top_p: Annotated[
-        float, typer.Option("--top-p", min=0.0, max=1.0, help="Nucleus sampling: keep the smallest set of tokens "
-                            "holding this much probability (1 turns it off).")
+        float,
+        typer.Option(
+            "--top-p",
+            min=0.0,
+            max=1.0,
+            help="Nucleus sampling: keep the smallest set of tokens holding this much probability (1 turns it off).",
+        ),
     ] = 1.0,
     top_k: Annotated[int, typer.Option("--top-k", min=0, help="Keep only the k most likely tokens (0: off).")] = 0,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Most tokens per completion.")] = 1024,
     stop: Annotated[
         Optional[list[str]],
-        typer.Option("--stop", metavar="TEXT", help="Stop when the completion contains TEXT (repeatable); the text "
-                     "is cut before it, its tokens stay in completion_ids."),
+        typer.Option(
+            "--stop",
+            metavar="TEXT",
+            help="Stop when the completion contains TEXT (repeatable); the text "
+            "is cut before it, its tokens stay in completion_ids.",
+        ),
     ] = None,
     seed: Seed = 0,
     batch_size: Annotated[
         Optional[int],
-        typer.Option("--batch-size", "-b", min=1, help="Completions generated together, and how often --watch looks "
-                     "for new weights [default: 64 with transformers, 1024 with vLLM]."),
+        typer.Option(
+            "--batch-size",
+            "-b",
+            min=1,
+            help="Completions generated together, and how often --watch looks "
+            "for new weights [default: 64 with transformers, 1024 with vLLM].",
+        ),
     ] = None,
     system: Annotated[
         Optional[str], typer.Option("--system", metavar="TEXT", help="System message for records without 'system'.")
     ] = None,
     chat: Annotated[
         Optional[bool],
-        typer.Option("--chat/--no-chat", help="Apply the tokenizer's chat template to prompt/messages [default: on "
-                     "when the tokenizer has one]."),
+        typer.Option(
+            "--chat/--no-chat",
+            help="Apply the tokenizer's chat template to prompt/messages [default: on when the tokenizer has one].",
+        ),
     ] = None,
     dtype: Annotated[
         Literal["auto", "float32", "bfloat16", "float16"],
@@ -60,13 +76,18 @@ def rollout(
     ] = "auto",
     watch: Annotated[
         Optional[str],
-        typer.Option("--watch", metavar="DIR", help="Streaming loop: cycle over the prompts and, before each batch, "
-                     "load the newest checkpoint version train published in DIR."),
+        typer.Option(
+            "--watch",
+            metavar="DIR",
+            help="Streaming loop: cycle over the prompts and, before each batch, "
+            "load the newest checkpoint version train published in DIR.",
+        ),
     ] = None,
     epochs: Annotated[
         Optional[int],
-        typer.Option("--epochs", min=0, help="Passes over the prompts; 0 is forever [default: 1, forever with "
-                     "--watch]."),
+        typer.Option(
+            "--epochs", min=0, help="Passes over the prompts; 0 is forever [default: 1, forever with --watch]."
+        ),
     ] = None,
     shuffle: Annotated[bool, typer.Option("--shuffle", help="Shuffle the prompts on each pass (from --seed).")] = False,
     trust_remote_code: Annotated[
@@ -77,7 +98,7 @@ def rollout(
     on_error: OnError = "fail",
     rejects: Rejects = None,
 ):
-    """Sample n completions for every prompt record, as rollout records.
+    """Sample n completions per prompt, with their token logprobs.
 
     Each prompt record (id, and prompt or messages) becomes n lines, written
     together as soon as the group is done: the prompt's fields plus completion,
@@ -92,10 +113,9 @@ def rollout(
 
     Examples:
 
+    \b
       rlvr rollout -m ./tiny -n 4 --max-tokens 64 < prompts.jsonl > out.jsonl
-
       rlvr rollout -m ./policy -t 0.7 --stop '</answer>' -i math.jsonl
-
       rlvr rollout -m ./policy --watch run/ --shuffle < train.jsonl | ...
     """
     from rlvrkit.models import check_folder, load_tokenizer
@@ -105,7 +125,12 @@ def rollout(
 
     try:
         params = Sampling(
-            temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens, n=n, seed=seed,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            max_tokens=max_tokens,
+            n=n,
+            seed=seed,
             stop=tuple(stop or ()),
         )
     except ValueError as err:
@@ -120,8 +145,10 @@ def rollout(
         log.warn("--system is ignored with --no-chat (a system message needs the chat template)")
     chosen = pick(engine, log)
     if chosen == "vllm" and (top_p < 1 or top_k > 0):
-        log.warn("vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
-                 "records the full distribution)")
+        log.warn(
+            "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
+            "records the full distribution)"
+        )
     opts = Options(
         model=model,
         sampling=params,
@@ -134,7 +161,15 @@ def rollout(
         shuffle=shuffle,
     )
     eng = open_engine(
-        chosen, model, tokenizer, dtype=dtype, device=device, seed=seed, trust_remote_code=trust_remote_code,
-        adapter=adapter, watch=watch, log=log,
+        chosen,
+        model,
+        tokenizer,
+        dtype=dtype,
+        device=device,
+        seed=seed,
+        trust_remote_code=trust_remote_code,
+        adapter=adapter,
+        watch=watch,
+        log=log,
     )
     run_rollout(eng, opts, input=input, output=output, on_error=on_error, rejects=rejects, log=log)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Literal, Optional
 
 import typer
-
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, parse_drop
+
 from rlvrkit.log import Log
 
 log = Log("score")
@@ -27,7 +26,9 @@ def score(
     ] = "group",
     std: Annotated[
         Literal["population", "sample"],
-        typer.Option("--std", help="Standard deviation estimator: population (/G) or sample (/(G-1), as TRL and verl)."),
+        typer.Option(
+            "--std", help="Standard deviation estimator: population (/G) or sample (/(G-1), as TRL and verl)."
+        ),
     ] = "population",
     eps: Annotated[float, typer.Option("--eps", help="Added to the std before dividing.")] = 1e-6,
     drop: Annotated[
@@ -43,7 +44,9 @@ def score(
         Optional[float],
         typer.Option("--min-std", metavar="EPS", help="Drop groups whose reward std is <= EPS (SRL's filter)."),
     ] = None,
-    solved_at: Annotated[float, typer.Option("--solved-at", help="Reward at or above which a rollout is solved.")] = 1.0,
+    solved_at: Annotated[
+        float, typer.Option("--solved-at", help="Reward at or above which a rollout is solved.")
+    ] = 1.0,
     per_prompt: Annotated[
         bool,
         typer.Option(
@@ -71,10 +74,9 @@ def score(
 
     Examples:
 
+    \b
       rlvr score < verified.jsonl > scored.jsonl
-
       rlvr score --adv none --drop solve-all,solve-none -i verified.jsonl
-
       rlvr score --per-prompt < verified.jsonl | jq -c 'select(.pass_rate < 1)'
     """
     from rlvrkit.score import ScoreOptions, run_score

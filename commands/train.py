@@ -7,8 +7,8 @@ import sys
 from typing import Annotated, Literal, Optional
 
 import typer
-
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, parse_drop
+
 from rlvrkit.log import Log
 
 log = Log("train")
@@ -29,7 +29,8 @@ def train(
         typer.Option("--loss", help="Policy loss; srl is the SRL recipe (GRPO, std filter, lr 5e-7). [default: grpo]"),
     ] = None,
     lora: Annotated[
-        Optional[bool], typer.Option("--lora/--full", help="Train a LoRA adapter (peft) or all weights. [default: full]")
+        Optional[bool],
+        typer.Option("--lora/--full", help="Train a LoRA adapter (peft) or all weights. [default: full]"),
     ] = None,
     lora_r: Annotated[Optional[int], typer.Option("--lora-r", help="LoRA rank. [default: 16]")] = None,
     lora_alpha: Annotated[Optional[int], typer.Option("--lora-alpha", help="LoRA alpha. [default: 32]")] = None,
@@ -44,11 +45,15 @@ def train(
         Optional[Literal["constant", "linear", "cosine"]],
         typer.Option("--lr-schedule", help="Decay over --max-steps after warm-up. [default: constant]"),
     ] = None,
-    warmup_steps: Annotated[Optional[int], typer.Option("--warmup-steps", help="Linear warm-up steps. [default: 0]")] = None,
+    warmup_steps: Annotated[
+        Optional[int], typer.Option("--warmup-steps", help="Linear warm-up steps. [default: 0]")
+    ] = None,
     max_steps: Annotated[
         Optional[int], typer.Option("--max-steps", help="Stop after this many optimizer steps (the run's total).")
     ] = None,
-    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="AdamW weight decay. [default: 0]")] = None,
+    weight_decay: Annotated[
+        Optional[float], typer.Option("--weight-decay", help="AdamW weight decay. [default: 0]")
+    ] = None,
     max_grad_norm: Annotated[
         Optional[float], typer.Option("--max-grad-norm", help="Gradient clipping norm. [default: 1.0]")
     ] = None,
@@ -63,7 +68,9 @@ def train(
     ] = None,
     adv: Annotated[
         Optional[Literal["group", "batch", "none", "rloo"]],
-        typer.Option("--adv", help="Advantage when records have none (as rlvr score). [default: none for dr-grpo, else group]"),
+        typer.Option(
+            "--adv", help="Advantage when records have none (as rlvr score). [default: none for dr-grpo, else group]"
+        ),
     ] = None,
     std: Annotated[
         Optional[Literal["population", "sample"]], typer.Option("--std", help="Std estimator. [default: population]")
@@ -72,7 +79,9 @@ def train(
     drop: Annotated[
         Optional[str],
         typer.Option(
-            "--drop", metavar="REASONS", help="Dynamic sampling: solve-all,solve-none. [default: both for dapo, none else]"
+            "--drop",
+            metavar="REASONS",
+            help="Dynamic sampling: solve-all,solve-none. [default: both for dapo, none else]",
         ),
     ] = None,
     min_std: Annotated[
@@ -98,7 +107,8 @@ def train(
         Optional[int], typer.Option("--batch-groups", min=1, help="Groups per batch (one version). [default: 8]")
     ] = None,
     updates_per_batch: Annotated[
-        Optional[int], typer.Option("--updates-per-batch", min=1, help="Optimizer steps per batch (PPO epochs). [default: 1]")
+        Optional[int],
+        typer.Option("--updates-per-batch", min=1, help="Optimizer steps per batch (PPO epochs). [default: 1]"),
     ] = None,
     micro_tokens: Annotated[
         Optional[int], typer.Option("--micro-tokens", min=1, help="Padded tokens per micro-batch. [default: 8192]")
@@ -130,7 +140,7 @@ def train(
     on_error: OnError = "fail",
     rejects: Rejects = None,
 ):
-    """Update the policy from verified rollouts; one metrics line per optimizer step.
+    """Update the policy from verified rollouts; metrics on stdout.
 
     Reads rollout records with rewards (rlvr verify's output, optionally rlvr score's
     advantages), groups them by id, drops groups without signal, and trains on every
@@ -140,10 +150,9 @@ def train(
 
     Examples:
 
+    \b
       rlvr train --ckpt run --model ./tiny --loss luspo < verified.jsonl
-
-      rlvr rollout --watch run --model ./tiny -n 8 < prompts.jsonl | rlvr verify | rlvr train --ckpt run --model ./tiny --max-steps 100
-
+      rlvr rollout --watch run --model ./tiny < p.jsonl | rlvr verify | rlvr train --ckpt run --model ./tiny
       rlvr train --ckpt run --nproc 2 -i verified.jsonl
     """
     if nproc > 1 and "WORLD_SIZE" not in os.environ:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 import typer
-
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard
+
 from rlvrkit.log import Log
 
 log = Log("verify")
@@ -111,12 +111,10 @@ def verify(
 
     Examples:
 
+    \b
       rlvr verify < rollouts.jsonl > verified.jsonl
-
       rlvr rollout --model ./policy -n 8 < prompts.jsonl | rlvr verify | rlvr score
-
       rlvr verify --reward task:1,format:0.1,length:1 --max-len 4096 -i rollouts.jsonl
-
       rlvr verify --task mcq -j 4 --timeout 2 < goose.jsonl
     """
     from rlvrkit.verify.run import run_verify

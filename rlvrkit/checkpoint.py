@@ -61,7 +61,9 @@ def version_dir(run: str | Path, version: int) -> Path:
     return Path(run) / "versions" / f"v{version:06d}"
 
 
-def publish(run: str | Path, version: int, kind: str, base_model: str | None, write: Callable[[Path], None]) -> Checkpoint:
+def publish(
+    run: str | Path, version: int, kind: str, base_model: str | None, write: Callable[[Path], None]
+) -> Checkpoint:
     """Write a new version with `write(folder)`, then make it visible atomically and point `latest` at it."""
     run = Path(run)
     final = version_dir(run, version)

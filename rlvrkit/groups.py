@@ -17,7 +17,8 @@ from rlvrkit.errors import BadInput, InvalidRecord
 
 # Fields that belong to one completion rather than to its prompt.
 ROLLOUT_FIELDS = frozenset(
-    "completion sample prompt_ids completion_ids logprobs finish_reason policy sampling reward verdict advantage".split()
+    "completion sample prompt_ids completion_ids logprobs finish_reason policy sampling reward verdict "
+    "advantage".split()
 )
 DROP_REASONS = ("solve-all", "solve-none")
 TOLERANCE = 1e-9  # how close to a threshold counts as on it, so float residue never decides a filter
@@ -41,7 +42,9 @@ def check_reward(rec: dict) -> None:
             raise InvalidRecord(f"'reward' must be finite, got {reward}")
     elif type(reward) is not int:
         if reward is None:
-            raise InvalidRecord("missing 'reward' (run rlvr verify first?)" if "reward" not in rec else "'reward' is null")
+            raise InvalidRecord(
+                "missing 'reward' (run rlvr verify first?)" if "reward" not in rec else "'reward' is null"
+            )
         raise InvalidRecord(f"'reward' must be a number, got {type(reward).__name__} {reward!r:.40}")
 
 

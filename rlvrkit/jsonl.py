@@ -180,7 +180,7 @@ class Records:
             yield rec
 
     def reject(self, problem: str) -> None:
-        """Refuse the current record: end the input here (fail mode), or count it, keep it in the rejects file, go on."""
+        """Refuse the current record: end the input here (fail mode), or count it, keep it among the rejects, go on."""
         message = f"{self.where()}: {problem}"
         if self.on_error == "fail":
             self.failure = self.failure or BadInput(message)

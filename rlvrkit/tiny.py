@@ -136,7 +136,10 @@ def pretrain(model, tokenizer, steps: int, seed: int = 0, batch: int = 32, lr: f
 
     def sum_chat() -> str:
         a, b = rng.randint(0, 9), rng.randint(0, 9)
-        chat = [{"role": "user", "content": f"What is {a} + {b}?"}, {"role": "assistant", "content": f"\\boxed{{{a + b}}}"}]
+        chat = [
+            {"role": "user", "content": f"What is {a} + {b}?"},
+            {"role": "assistant", "content": f"\\boxed{{{a + b}}}"},
+        ]
         return tokenizer.apply_chat_template(chat, tokenize=False)
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)

@@ -31,6 +31,38 @@ def rlvr(*args: str, input: str | bytes | None = None, timeout: float = 300, env
     return proc
 
 
+HEAVY = ("torch", "transformers", "sympy", "math_verify", "rich")
+
+
+def heavy_imports(args: list[str], stdin: bytes) -> tuple[str, list[str]]:
+    """Run ``rlvr ARGS`` inside a fresh interpreter; return its stdout and which of HEAVY it imported."""
+    code = f"""
+import io, sys
+from rlvrkit.commands.cli import app
+sys.stdin = io.TextIOWrapper(io.BytesIO({stdin!r}))
+try:
+    app({args!r}, prog_name="rlvr")
+except SystemExit:
+    pass
+print("HEAVY", ",".join(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    heavy = proc.stderr.rsplit("HEAVY ", 1)[-1].strip()
+    return proc.stdout, [m for m in heavy.split(",") if m]
+
+
+def piped_to_head(args: list[str], input: str) -> subprocess.CompletedProcess:
+    """``rlvr ARGS < input | head -1``, as a user would type it."""
+    return subprocess.run(
+        f"{sys.executable} -m rlvrkit.commands.cli {' '.join(args)} | head -1",
+        shell=True,
+        input=input.encode(),
+        capture_output=True,
+        executable="/bin/bash",
+        timeout=120,
+    )
+
+
 def jsonl(*records: dict) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 

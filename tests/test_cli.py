@@ -4,7 +4,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT, rlvr
+from conftest import ROOT, heavy_imports, rlvr
 
 from rlvrkit import __version__
 
@@ -29,20 +29,9 @@ def test_version():
 
 
 def test_data_commands_do_not_import_torch():
-    code = """
-import io, sys
-from rlvrkit.commands.cli import app
-sys.stdin = io.TextIOWrapper(io.BytesIO(b'{"id": "a", "reward": 1}\\n'))
-try:
-    app(["score"], prog_name="rlvr")
-except SystemExit:
-    pass
-heavy = sorted(m for m in ("torch", "transformers", "sympy", "math_verify", "rich") if m in sys.modules)
-print("HEAVY", heavy, file=sys.stderr)
-"""
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert proc.stdout.strip() == '{"id":"a","reward":1,"advantage":0.0}'
-    assert "HEAVY []" in proc.stderr
+    stdout, heavy = heavy_imports(["score"], b'{"id": "a", "reward": 1}\n')
+    assert stdout.strip() == '{"id":"a","reward":1,"advantage":0.0}'
+    assert heavy == []
 
 
 def test_man_pages_and_completions_are_in_sync():
@@ -59,7 +48,18 @@ def test_man_pages_render_every_option():
 
 def test_wheel_installs_commands_inside_rlvrkit(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )

@@ -24,8 +24,15 @@ def streaming_loop(run, model, train_args: list[str], max_steps: int = 60):
         f" | {rlvr} verify"
         f" | {rlvr} train --ckpt {run} --model {model} --batch-groups 8 --max-steps {max_steps} {' '.join(train_args)}"
     )
-    return subprocess.Popen(cmd, shell=True, executable="/bin/bash", stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, env={**os.environ, "NO_COLOR": "1"})
+    return subprocess.Popen(
+        cmd,
+        shell=True,
+        executable="/bin/bash",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
 
 
 @pytest.mark.parametrize(

@@ -160,15 +160,26 @@ def test_truncated_importance_sampling():
     behaviour = torch.log(torch.tensor([[0.5, 0.1]]))  # ρ = π_old/μ = 2 and 10
     adv = torch.tensor([1.0])
     stats = {}
-    loss = policy_loss(logp, logp.detach(), adv, mask, loss="dapo", tis="token", tis_cap=3.0,
-                       behaviour_logprobs=behaviour, stats=stats)
+    loss = policy_loss(
+        logp, logp.detach(), adv, mask, loss="dapo", tis="token", tis_cap=3.0, behaviour_logprobs=behaviour, stats=stats
+    )
     assert loss.item() == pytest.approx(-(2 + 3) / 2)  # min(2, 3) and min(10, 3)
     assert stats["is_ratio_mean"] == pytest.approx(2.5)
-    masked = policy_loss(logp, logp.detach(), adv, mask, loss="dapo", tis="token", tis_cap=3.0, tis_mode="mask",
-                         behaviour_logprobs=behaviour)
+    masked = policy_loss(
+        logp,
+        logp.detach(),
+        adv,
+        mask,
+        loss="dapo",
+        tis="token",
+        tis_cap=3.0,
+        tis_mode="mask",
+        behaviour_logprobs=behaviour,
+    )
     assert masked.item() == pytest.approx(-(1 + 0) / 2)
-    seq = policy_loss(logp, logp.detach(), adv, mask, loss="dapo", tis="sequence", tis_cap=30.0,
-                      behaviour_logprobs=behaviour)
+    seq = policy_loss(
+        logp, logp.detach(), adv, mask, loss="dapo", tis="sequence", tis_cap=30.0, behaviour_logprobs=behaviour
+    )
     assert seq.item() == pytest.approx(-20.0)  # ρ = 2·10 = 20 < 30 for both tokens
 
 

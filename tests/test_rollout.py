@@ -325,8 +325,10 @@ def test_engine_switches_adapter_and_full_weights_in_process(engine, tiny_model,
     lora_adapter(tiny_model, tmp_path / "a1", seed=11)
     lora_adapter(tiny_model, tmp_path / "a2", seed=12)
     full_weights(tiny_model, tmp_path / "f3", seed=13)
-    ids = tok(tok.apply_chat_template([{"role": "user", "content": "2 + 2"}], add_generation_prompt=True,
-                                      tokenize=False), add_special_tokens=False)["input_ids"]
+    ids = tok(
+        tok.apply_chat_template([{"role": "user", "content": "2 + 2"}], add_generation_prompt=True, tokenize=False),
+        add_special_tokens=False,
+    )["input_ids"]
     params = Sampling(max_tokens=10, n=1)
     base_model = load_model(tiny_model, dtype="float32", device="cpu")
     references = {
@@ -345,8 +347,14 @@ def test_engine_switches_adapter_and_full_weights_in_process(engine, tiny_model,
         for name in ("a1", "a2", "f3", "a1", "base"):
             engine.load(policies[name])
             c = engine.generate([Request(ids, "k", 0)], params)[0]
-            rec = {"prompt_ids": ids, "completion_ids": c.token_ids, "logprobs": c.logprobs, "id": name, "sample": 0,
-                   "sampling": {"temperature": 1.0}}
+            rec = {
+                "prompt_ids": ids,
+                "completion_ids": c.token_ids,
+                "logprobs": c.logprobs,
+                "id": name,
+                "sample": 0,
+                "sampling": {"temperature": 1.0},
+            }
             assert_logprobs_match(references[name].eval(), [rec])
     finally:
         engine.load(policies["base"])

@@ -1,14 +1,13 @@
 """`rlvr score` end to end: advantages by hand, filters, summaries, and the stream contract."""
 
 import math
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import jsonl, read_jsonl, rlvr
+from conftest import jsonl, piped_to_head, read_jsonl, rlvr
 
 
 def rollouts(group_id, rewards, **extra):
@@ -51,7 +50,9 @@ def test_batch_std_spans_the_batch():
     assert [r["advantage"] for r in read_jsonl(out.stdout)] == pytest.approx([0.5 / s, -0.5 / s, 0, 0])
 
 
-@pytest.mark.parametrize("bad", ['"reward": "1"', '"reward": null', '"reward": true', '"reward": NaN', '"reward": 1e999', ""])
+@pytest.mark.parametrize(
+    "bad", ['"reward": "1"', '"reward": null', '"reward": true', '"reward": NaN', '"reward": 1e999', ""]
+)
 def test_bad_rewards_are_bad_input(bad):
     line = '{"id": "a"' + (", " + bad if bad else "") + "}\n"
     out = rlvr("score", input='{"id": "a", "reward": 1}\n' + line)
@@ -143,19 +144,13 @@ def test_groups_close_at_sampling_n():
 
 
 def test_closed_pipe_ends_quietly():
-    recs = jsonl(*[r for g in range(20000) for r in rollouts(str(g), [1, 0])])
-    proc = subprocess.run(
-        f"{sys.executable} -m rlvrkit.commands.cli score | head -1",
-        shell=True,
-        input=recs.encode(),
-        capture_output=True,
-        executable="/bin/bash",
-    )
+    proc = piped_to_head(["score"], jsonl(*[r for g in range(20000) for r in rollouts(str(g), [1, 0])]))
     assert proc.stdout.count(b"\n") == 1
     assert proc.stderr == b""
 
 
-def test_ctrl_c_leaves_no_output_file(tmp_path):
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, b"interrupted"), (signal.SIGTERM, 143, b"terminated")])
+def test_ctrl_c_or_sigterm_leaves_no_output_file(tmp_path, sig, code, word):
     target = tmp_path / "scored.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "rlvrkit.commands.cli", "score", "-o", str(target)],
@@ -168,7 +163,7 @@ def test_ctrl_c_leaves_no_output_file(tmp_path):
     while not any(tmp_path.iterdir()) and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 130
-    assert b"interrupted" in proc.stderr.read()
+    proc.send_signal(sig)
+    assert proc.wait(timeout=20) == code
+    assert word in proc.stderr.read()
     assert list(tmp_path.iterdir()) == []

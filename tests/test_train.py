@@ -1,6 +1,5 @@
 """`rlvr train` on the tiny model: layout, metrics, checkpoints that survive SIGKILL, resume, and torchrun."""
 
-import json
 import os
 import random
 import signal
@@ -23,14 +22,23 @@ def fake_rollouts(tokenizer, groups=4, n=4, seed=0, version=0):
     rng = random.Random(seed)
     out = []
     for g in range(groups):
-        text = tokenizer.apply_chat_template([{"role": "user", "content": f"answer with 7 ({g})"}], tokenize=False,
-                                             add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(
+            [{"role": "user", "content": f"answer with 7 ({g})"}], tokenize=False, add_generation_prompt=True
+        )
         prompt_ids = tokenizer(text)["input_ids"]
         for s in range(n):
             comp = [rng.randrange(3, len(tokenizer)) for _ in range(rng.randint(1, 6))]
-            out.append({"id": f"p{g}", "prompt_ids": prompt_ids, "completion_ids": comp, "logprobs": [-6.0] * len(comp),
-                        "reward": float(s % 2), "sampling": {"temperature": 1.0, "max_tokens": 8, "n": n},
-                        "policy": {"version": version}})
+            out.append(
+                {
+                    "id": f"p{g}",
+                    "prompt_ids": prompt_ids,
+                    "completion_ids": comp,
+                    "logprobs": [-6.0] * len(comp),
+                    "reward": float(s % 2),
+                    "sampling": {"temperature": 1.0, "max_tokens": 8, "n": n},
+                    "policy": {"version": version},
+                }
+            )
     return out
 
 
@@ -76,7 +84,9 @@ def test_padded_logprobs_equal_a_forward_pass_of_each_sequence_alone(tiny_model,
 
     model = load_model(tiny_model)
     recs = fake_rollouts(tokenizer, groups=2, n=2)
-    samples = [Sample(r["prompt_ids"][: 5 + i], r["completion_ids"], None, 1.0, 1.0, 0.7, 0) for i, r in enumerate(recs)]
+    samples = [
+        Sample(r["prompt_ids"][: 5 + i], r["completion_ids"], None, 1.0, 1.0, 0.7, 0) for i, r in enumerate(recs)
+    ]
     batch = collate(samples, tokenizer.pad_token_id, "cpu")
     with torch.no_grad():
         got = completion_logprobs(model, batch)
@@ -91,14 +101,30 @@ def test_train_writes_metrics_and_versions_then_resumes(tmp_path, tiny_model, to
     run = tmp_path / "run"
     data = tmp_path / "batch.jsonl"
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=4)))
-    out = rlvr("train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "2", "--lr", "1e-3",
-               "-i", str(data))
+    out = rlvr(
+        "train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "2", "--lr", "1e-3", "-i", str(data)
+    )
     assert out.returncode == 0, out.stderr
     lines = read_jsonl(out.stdout)
     assert [m["step"] for m in lines] == [1, 2] and [m["version"] for m in lines] == [1, 2]
-    for key in ("loss", "reward_mean", "reward_std", "adv_abs_mean", "len_mean", "len_max", "clip_frac", "kl",
-                "is_ratio_mean", "grad_norm", "lr", "tokens", "tokens_per_s", "staleness", "groups_used",
-                "groups_dropped"):
+    for key in (
+        "loss",
+        "reward_mean",
+        "reward_std",
+        "adv_abs_mean",
+        "len_mean",
+        "len_max",
+        "clip_frac",
+        "kl",
+        "is_ratio_mean",
+        "grad_norm",
+        "lr",
+        "tokens",
+        "tokens_per_s",
+        "staleness",
+        "groups_used",
+        "groups_dropped",
+    ):
         assert key in lines[0]
     assert lines[0]["loss"] == pytest.approx(0.0, abs=1e-6)  # on-policy, group-normalised advantages
     assert lines[1]["staleness"] == 1.0  # records of version 0 trained into version 1's policy
@@ -118,8 +144,9 @@ def test_train_writes_metrics_and_versions_then_resumes(tmp_path, tiny_model, to
 def test_bad_record_exits_2_without_training_on_a_partial_batch(tmp_path, tiny_model, tokenizer):
     recs = fake_rollouts(tokenizer, groups=3)
     del recs[9]["completion_ids"]
-    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--batch-groups", "2",
-               input=jsonl(*recs))
+    out = rlvr(
+        "train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--batch-groups", "2", input=jsonl(*recs)
+    )
     assert out.returncode == 2
     assert "stdin:10: 'completion_ids' is missing" in out.stderr
     assert [m["step"] for m in read_jsonl(out.stdout)] == [1]  # the full first batch trained, the partial one not
@@ -129,8 +156,18 @@ def test_dapo_drops_groups_without_signal(tmp_path, tiny_model, tokenizer):
     recs = fake_rollouts(tokenizer, groups=3)
     for r in recs[:4]:
         r["reward"] = 1.0  # group p0 solved by every sample
-    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--loss", "dapo",
-               "--batch-groups", "2", input=jsonl(*recs))
+    out = rlvr(
+        "train",
+        "--ckpt",
+        str(tmp_path / "run"),
+        "--model",
+        str(tiny_model),
+        "--loss",
+        "dapo",
+        "--batch-groups",
+        "2",
+        input=jsonl(*recs),
+    )
     (metrics,) = read_jsonl(out.stdout)
     assert metrics["groups_used"] == 2 and metrics["groups_dropped"] == 1 and metrics["dropped"] == {"solve-all": 1}
 
@@ -156,9 +193,13 @@ def test_sigkill_during_a_checkpoint_write_leaves_the_run_loadable(tmp_path, tin
     first = rlvr("train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "2", "-i", str(data))
     assert first.returncode == 0
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=2, seed=1)))
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITE, "train", "--ckpt", str(run), "--batch-groups", "2"],
-                            stdin=open(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "MARK": str(mark)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, "train", "--ckpt", str(run), "--batch-groups", "2"],
+        stdin=open(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "MARK": str(mark)},
+    )
     deadline = time.time() + 120
     while not mark.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -182,7 +223,18 @@ def test_sigkill_during_a_checkpoint_write_leaves_the_run_loadable(tmp_path, tin
 def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model, tokenizer, sharding):
     data = tmp_path / "b.jsonl"
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=4)))
-    common = ["--model", str(tiny_model), "--batch-groups", "4", "--lr", "1e-3", "--micro-tokens", "64", "-i", str(data)]
+    common = [
+        "--model",
+        str(tiny_model),
+        "--batch-groups",
+        "4",
+        "--lr",
+        "1e-3",
+        "--micro-tokens",
+        "64",
+        "-i",
+        str(data),
+    ]
     one = rlvr("train", "--ckpt", str(tmp_path / "one"), *common)
     fsdp = ["--fsdp"] if sharding == "fsdp" else []
     two = rlvr("train", "--ckpt", str(tmp_path / "two"), "--nproc", "2", *fsdp, *common, timeout=600)
@@ -204,9 +256,24 @@ def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model
 @pytest.mark.parametrize("mode", ["--full", "--lora"])
 def test_kl_to_the_reference_ppo_epochs_and_checkpointed_activations(tmp_path, tiny_model, tokenizer, mode):
     # LoRA's reference is the base with the adapter switched off; full fine-tuning loads a frozen copy
-    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), mode, "--lr", "1e-2",
-               "--beta", "0.1", "--updates-per-batch", "2", "--grad-checkpointing", "--batch-groups", "2",
-               input=jsonl(*fake_rollouts(tokenizer, groups=4)))
+    out = rlvr(
+        "train",
+        "--ckpt",
+        str(tmp_path / "run"),
+        "--model",
+        str(tiny_model),
+        mode,
+        "--lr",
+        "1e-2",
+        "--beta",
+        "0.1",
+        "--updates-per-batch",
+        "2",
+        "--grad-checkpointing",
+        "--batch-groups",
+        "2",
+        input=jsonl(*fake_rollouts(tokenizer, groups=4)),
+    )
     assert out.returncode == 0, out.stderr
     steps = read_jsonl(out.stdout)
     assert [(m["step"], m["version"]) for m in steps] == [(1, 1), (2, 1), (3, 2), (4, 2)]
@@ -221,8 +288,18 @@ def test_srl_preset_drops_constant_groups(tmp_path, tiny_model, tokenizer):
     for r in recs:
         r["task"] = "srl"
         r["reward"] = 0.25 if r["id"] == "p1" else r["reward"] * 0.6  # p1: every step equally similar
-    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--loss", "srl",
-               "--batch-groups", "2", input=jsonl(*recs))
+    out = rlvr(
+        "train",
+        "--ckpt",
+        str(tmp_path / "run"),
+        "--model",
+        str(tiny_model),
+        "--loss",
+        "srl",
+        "--batch-groups",
+        "2",
+        input=jsonl(*recs),
+    )
     (metrics,) = read_jsonl(out.stdout)
     assert metrics["groups_used"] == 2 and metrics["dropped"] == {"std<=0": 1}
     assert metrics["lr"] == 5e-7

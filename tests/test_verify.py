@@ -12,7 +12,7 @@ import time
 from functools import cache
 
 import pytest
-from conftest import DATA, jsonl, read_jsonl, rlvr
+from conftest import DATA, heavy_imports, jsonl, piped_to_head, read_jsonl, rlvr
 
 
 @cache
@@ -317,29 +317,12 @@ def test_ctrl_c_during_a_slow_record_leaves_no_file_and_no_worker(tmp_path):
 
 def test_closed_pipe_ends_quietly():
     recs = jsonl(*[{"answer": str(i % 50), "completion": f"\\boxed{{{i % 50}}}"} for i in range(5000)])
-    proc = subprocess.run(
-        f"{sys.executable} -m rlvrkit.commands.cli verify | head -1",
-        shell=True,
-        input=recs.encode(),
-        capture_output=True,
-        executable="/bin/bash",
-        timeout=120,
-    )
+    proc = piped_to_head(["verify"], recs)
     assert proc.stdout.count(b"\n") == 1
     assert proc.stderr == b""
 
 
 def test_verify_does_not_import_torch():
-    code = """
-import io, sys
-from rlvrkit.commands.cli import app
-sys.stdin = io.TextIOWrapper(io.BytesIO(b'{"answer": "1", "completion": "\\\\\\\\boxed{1}"}\\n'))
-try:
-    app(["verify"], prog_name="rlvr")
-except SystemExit:
-    pass
-print("HEAVY", sorted(m for m in ("torch", "transformers") if m in sys.modules), file=sys.stderr)
-"""
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert json.loads(proc.stdout)["verdict"]["status"] == "ok", proc.stderr
-    assert "HEAVY []" in proc.stderr
+    stdout, heavy = heavy_imports(["verify"], b'{"answer": "1", "completion": "\\\\boxed{1}"}\n')
+    assert json.loads(stdout)["verdict"]["status"] == "ok"
+    assert "torch" not in heavy and "transformers" not in heavy

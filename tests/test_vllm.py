@@ -216,8 +216,10 @@ def test_vllm_reloads_untied_full_weights_in_place(model32, tok, tmp_path):
         assert eng.tied is False
         llm = eng.llm
         prompt = ids_of(tok, QUESTIONS[0])
-        ref = {"f1": load_model(tmp_path / "f1", dtype="float32", device="cpu"),
-               "base": load_model(untied, dtype="float32", device="cpu")}
+        ref = {
+            "f1": load_model(tmp_path / "f1", dtype="float32", device="cpu"),
+            "base": load_model(untied, dtype="float32", device="cpu"),
+        }
         policies = [("f1", Policy(str(untied), None, 1, full=str(tmp_path / "f1"))), ("base", Policy(str(untied)))]
         for name, policy in policies:
             eng.load(policy)

@@ -32,7 +32,7 @@ from rlvrkit.train.step import train_batch
 
 
 def run_train(run_dir: str, given: dict, *, input=STREAM, output=STREAM, on_error="fail", rejects=None, log) -> None:
-    """Train from the records in `input`, publishing versions in `run_dir`; `given` holds the options set by the user."""
+    """Train on the records in `input`, publishing versions in `run_dir`; `given` holds the options the user set."""
     dist = Dist.from_env()
     try:
         _train(Path(run_dir), given, dist, input=input, output=output, on_error=on_error, rejects=rejects, log=log)
@@ -63,11 +63,15 @@ def _train(run_dir: Path, given: dict, dist: Dist, *, input, output, on_error, r
         step, version = saved["step"], saved["version"]
         if source is not None and saved["cursor"]["input"] == source:
             skip = saved["cursor"]["groups"]
-        say(f"resumed {run_dir} at version {version} (step {step})" + (f"; changed {', '.join(changed)}" if changed else ""))
+        say(
+            f"resumed {run_dir} at version {version} (step {step})"
+            + (f"; changed {', '.join(changed)}" if changed else "")
+        )
         if skip:
             say(f"skipping the first {skip} groups of {input}: the run already trained on them")
     else:
-        say(f"new run in {run_dir}: {cfg.objective} on {cfg.model} ({'LoRA r=' + str(cfg.lora_r) if cfg.lora else 'full'})")
+        mode = f"LoRA r={cfg.lora_r}" if cfg.lora else "full"
+        say(f"new run in {run_dir}: {cfg.objective} on {cfg.model} ({mode})")
     pad_id = tokenizer.pad_token_id
 
     io = streams(input, output, check=check_train_record, on_error=on_error, rejects=rejects, log=log)
@@ -130,8 +134,10 @@ def _batches(records, cfg: TrainConfig, skip: int, log) -> Iterator[tuple[list[l
         if consumed <= skip:
             continue
         if cfg.loss == "srl" and group[0].get("task") != "srl" and not warned:
-            log.warn(f"--loss srl is the recipe for SRL step data, but group {group[0]['id']!r} has task "
-                     f"{group[0].get('task', 'math')!r}")
+            log.warn(
+                f"--loss srl is the recipe for SRL step data, but group {group[0]['id']!r} has task "
+                f"{group[0].get('task', 'math')!r}"
+            )
             warned = True
         stats = group_stats([float(r["reward"]) for r in group], solved_at=cfg.solved_at, std_kind=cfg.std)
         reason = drop_reason(stats, cfg.drop_reasons, cfg.min_group_std)
@@ -158,7 +164,9 @@ def _next_payload(batches, cfg: TrainConfig, version: int) -> dict | None:
         limits = [g[0].get("sampling", {}).get("max_tokens") for g in groups if isinstance(g[0].get("sampling"), dict)]
         max_tokens = max((m for m in limits if isinstance(m, int)), default=None)
     if cfg.objective == "dr-grpo" and not max_tokens:
-        raise Failure("dr-grpo divides by the generation budget: give --max-tokens (the records carry no sampling.max_tokens)")
+        raise Failure(
+            "dr-grpo divides by the generation budget: give --max-tokens (the records carry no sampling.max_tokens)"
+        )
     return {
         "samples": [s.to_json() for s in samples],
         "max_tokens": max_tokens,

@@ -78,8 +78,12 @@ def train_batch(
                     loss = loss * 0.0
                 (loss * dist.world).backward()  # DDP averages gradients over ranks; the loss is a sum over them
             w = float(b["mask"].sum()) if real else 0.0
-            sums = [s + x for s, x in zip(sums, (loss.item(), stats["clip_frac"] * w, stats["kl"] * w,
-                                                 stats["is_ratio_mean"] * w, w))]
+            sums = [
+                s + x
+                for s, x in zip(
+                    sums, (loss.item(), stats["clip_frac"] * w, stats["kl"] * w, stats["is_ratio_mean"] * w, w)
+                )
+            ]
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         if hasattr(grad_norm, "full_tensor"):
             grad_norm = grad_norm.full_tensor()
