@@ -28,35 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-QWEN_SHAPES = {  # from the published config.json files of Qwen2.5-0.5B and Qwen2.5-1.5B
-    "qwen0.5b": dict(
-        hidden_size=896,
-        intermediate_size=4864,
-        num_hidden_layers=24,
-        num_attention_heads=14,
-        num_key_value_heads=2,
-        vocab_size=151936,
-        tie_word_embeddings=True,
-    ),
-    "qwen1.5b": dict(
-        hidden_size=1536,
-        intermediate_size=8960,
-        num_hidden_layers=28,
-        num_attention_heads=12,
-        num_key_value_heads=2,
-        vocab_size=151936,
-        tie_word_embeddings=True,
-    ),
-    "small": dict(
-        hidden_size=256,
-        intermediate_size=688,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=512,
-        tie_word_embeddings=True,
-    ),
-}
+from shapes import SHAPES, qwen2_config  # noqa: E402  (bench/shapes.py, beside this script)
+
 QUESTIONS = [
     "what is 2 + 3?",
     "let x be the sum of 12 and 40, then find the product of x and 3",
@@ -68,27 +41,19 @@ QUESTIONS = [
 
 
 def build(name: str, root: Path) -> Path:
-    """A model folder: the tiny model, or a random Qwen2 of one of QWEN_SHAPES with the tiny tokenizer."""
+    """A model folder: the tiny model, or a random Qwen2 of one of SHAPES with the tiny tokenizer."""
     from rlvrkit.tiny import build_tiny
 
-    if name not in ("tiny", *QWEN_SHAPES):
+    if name not in ("tiny", *SHAPES):
         return Path(name)
-    tiny = build_tiny(root / "tiny", heads=2, kv_heads=1)  # head_dim 32, which vLLM's CPU backend also runs
+    tiny = build_tiny(root / "tiny")
     if name == "tiny":
         return tiny
     import torch
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+    from transformers import AutoTokenizer, Qwen2ForCausalLM
 
     tok = AutoTokenizer.from_pretrained(tiny)
-    config = Qwen2Config(
-        **QWEN_SHAPES[name],
-        max_position_embeddings=32768,
-        rope_theta=1000000.0,
-        rms_norm_eps=1e-6,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=None,
-    )
+    config = qwen2_config(name, tok)
     torch.manual_seed(0)
     model = Qwen2ForCausalLM(config)
     path = root / name

@@ -1,7 +1,7 @@
 """Training-step throughput and peak memory: rlvr train's step against TRL's GRPOTrainer, same model, same batch.
 
     python bench/train.py                          # tiny model on the CPU (ours; TRL too if importable)
-    python bench/train.py --shape 0.5b --lora      # Qwen2.5-0.5B-shaped random model (use a GPU)
+    python bench/train.py --shape qwen0.5b --lora  # Qwen2.5-0.5B-shaped random model (use a GPU)
     python bench/train.py --trl-python /path/to/venv-with-trl/bin/python
 
 Each engine runs in its own process (so peak memory is its own): a random-weight model of the given shape, one
@@ -24,15 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHAPES = {  # hand-written configs of the Qwen2.5 sizes (random weights), the embedded tiny model and a small one
-    "tiny": None,
-    "small": dict(hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4,
-                  num_key_value_heads=2, vocab_size=464, tie_word_embeddings=True),
-    "0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-}  # fmt: skip
+from shapes import SHAPES, qwen2_config
 
 
 def build(shape: str, device: str, lora: bool, tmp: Path):
@@ -47,7 +39,7 @@ def build(shape: str, device: str, lora: bool, tmp: Path):
     if shape == "tiny":
         config = Qwen2Config.from_pretrained(tiny)
     else:
-        config = Qwen2Config(**SHAPES[shape], max_position_embeddings=32768)
+        config = qwen2_config(shape)
     torch.manual_seed(0)
     dtype = torch.bfloat16 if device.startswith("cuda") and lora else torch.float32
     with torch.device(device):
@@ -220,7 +212,7 @@ def child(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--shape", choices=SHAPES, default="tiny")
+    ap.add_argument("--shape", choices=["tiny", *SHAPES], default="tiny")
     ap.add_argument("--lora", action="store_true")
     ap.add_argument("--groups", type=int, default=4)
     ap.add_argument("--n", type=int, default=8)

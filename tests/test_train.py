@@ -42,6 +42,11 @@ def fake_rollouts(tokenizer, groups=4, n=4, seed=0, version=0):
     return out
 
 
+def train(run, model, *args, **kw):
+    """``rlvr train --ckpt RUN --model MODEL ARGS``."""
+    return rlvr("train", "--ckpt", str(run), "--model", str(model), *args, **kw)
+
+
 @pytest.fixture(scope="module")
 def tokenizer(tiny_model):
     from rlvrkit.models import load_tokenizer
@@ -101,9 +106,7 @@ def test_train_writes_metrics_and_versions_then_resumes(tmp_path, tiny_model, to
     run = tmp_path / "run"
     data = tmp_path / "batch.jsonl"
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=4)))
-    out = rlvr(
-        "train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "2", "--lr", "1e-3", "-i", str(data)
-    )
+    out = train(run, tiny_model, "--batch-groups", "2", "--lr", "1e-3", "-i", str(data))
     assert out.returncode == 0, out.stderr
     lines = read_jsonl(out.stdout)
     assert [m["step"] for m in lines] == [1, 2] and [m["version"] for m in lines] == [1, 2]
@@ -144,9 +147,7 @@ def test_train_writes_metrics_and_versions_then_resumes(tmp_path, tiny_model, to
 def test_bad_record_exits_2_without_training_on_a_partial_batch(tmp_path, tiny_model, tokenizer):
     recs = fake_rollouts(tokenizer, groups=3)
     del recs[9]["completion_ids"]
-    out = rlvr(
-        "train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--batch-groups", "2", input=jsonl(*recs)
-    )
+    out = train(tmp_path / "run", tiny_model, "--batch-groups", "2", input=jsonl(*recs))
     assert out.returncode == 2
     assert "stdin:10: 'completion_ids' is missing" in out.stderr
     assert [m["step"] for m in read_jsonl(out.stdout)] == [1]  # the full first batch trained, the partial one not
@@ -156,18 +157,7 @@ def test_dapo_drops_groups_without_signal(tmp_path, tiny_model, tokenizer):
     recs = fake_rollouts(tokenizer, groups=3)
     for r in recs[:4]:
         r["reward"] = 1.0  # group p0 solved by every sample
-    out = rlvr(
-        "train",
-        "--ckpt",
-        str(tmp_path / "run"),
-        "--model",
-        str(tiny_model),
-        "--loss",
-        "dapo",
-        "--batch-groups",
-        "2",
-        input=jsonl(*recs),
-    )
+    out = train(tmp_path / "run", tiny_model, "--loss", "dapo", "--batch-groups", "2", input=jsonl(*recs))
     (metrics,) = read_jsonl(out.stdout)
     assert metrics["groups_used"] == 2 and metrics["groups_dropped"] == 1 and metrics["dropped"] == {"solve-all": 1}
 
@@ -190,7 +180,7 @@ main()
 def test_sigkill_during_a_checkpoint_write_leaves_the_run_loadable(tmp_path, tiny_model, tokenizer):
     run, data, mark = tmp_path / "run", tmp_path / "b.jsonl", tmp_path / "mark"
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=2)))
-    first = rlvr("train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "2", "-i", str(data))
+    first = train(run, tiny_model, "--batch-groups", "2", "-i", str(data))
     assert first.returncode == 0
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=2, seed=1)))
     proc = subprocess.Popen(
@@ -256,12 +246,9 @@ def test_torchrun_two_processes_make_the_same_update_as_one(tmp_path, tiny_model
 @pytest.mark.parametrize("mode", ["--full", "--lora"])
 def test_kl_to_the_reference_ppo_epochs_and_checkpointed_activations(tmp_path, tiny_model, tokenizer, mode):
     # LoRA's reference is the base with the adapter switched off; full fine-tuning loads a frozen copy
-    out = rlvr(
-        "train",
-        "--ckpt",
-        str(tmp_path / "run"),
-        "--model",
-        str(tiny_model),
+    out = train(
+        tmp_path / "run",
+        tiny_model,
         mode,
         "--lr",
         "1e-2",
@@ -288,18 +275,7 @@ def test_srl_preset_drops_constant_groups(tmp_path, tiny_model, tokenizer):
     for r in recs:
         r["task"] = "srl"
         r["reward"] = 0.25 if r["id"] == "p1" else r["reward"] * 0.6  # p1: every step equally similar
-    out = rlvr(
-        "train",
-        "--ckpt",
-        str(tmp_path / "run"),
-        "--model",
-        str(tiny_model),
-        "--loss",
-        "srl",
-        "--batch-groups",
-        "2",
-        input=jsonl(*recs),
-    )
+    out = train(tmp_path / "run", tiny_model, "--loss", "srl", "--batch-groups", "2", input=jsonl(*recs))
     (metrics,) = read_jsonl(out.stdout)
     assert metrics["groups_used"] == 2 and metrics["dropped"] == {"std<=0": 1}
     assert metrics["lr"] == 5e-7
