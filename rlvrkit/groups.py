@@ -132,11 +132,3 @@ def drop_reason(stats: GroupStats, drop: Iterable[str] = (), min_std: float | No
 def prompt_fields(rec: dict) -> dict:
     """The prompt record a rollout came from: every field but the per-completion ones."""
     return {k: v for k, v in rec.items() if k not in ROLLOUT_FIELDS}
-
-
-def completion_length(rec: dict) -> tuple[int, str]:
-    """Length of one completion, in tokens when rollout recorded them, else in characters."""
-    ids = rec.get("completion_ids")
-    if isinstance(ids, list):
-        return len(ids), "tokens"
-    return len(rec.get("completion") or ""), "chars"

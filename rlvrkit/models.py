@@ -58,17 +58,22 @@ def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False):
     return tok
 
 
-def load_model(path: str | Path, *, dtype: str = "auto", device: str = "auto", trust_remote_code: bool = False):
-    """A causal LM from a local folder, on `device`, in eval mode."""
+def from_folder(path: str | Path, dtype, *, trust_remote_code: bool = False):
+    """A causal LM from a local folder, weights in torch dtype `dtype`, on the CPU, as transformers returns it."""
     from transformers import AutoModelForCausalLM
 
     quiet_transformers()
-    device = resolve_device(device)
-    model = AutoModelForCausalLM.from_pretrained(
+    return AutoModelForCausalLM.from_pretrained(
         str(check_folder(path)),
-        dtype=resolve_dtype(dtype, device),
+        dtype=dtype,
         local_files_only=True,
         use_safetensors=True,
         trust_remote_code=trust_remote_code,
     )
+
+
+def load_model(path: str | Path, *, dtype: str = "auto", device: str = "auto", trust_remote_code: bool = False):
+    """A causal LM from a local folder, on `device`, in eval mode."""
+    device = resolve_device(device)
+    model = from_folder(path, resolve_dtype(dtype, device), trust_remote_code=trust_remote_code)
     return model.to(device).eval()

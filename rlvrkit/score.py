@@ -12,7 +12,6 @@ from rlvrkit.groups import (
     GroupStats,
     all_groups,
     check_reward,
-    completion_length,
     contiguous_groups,
     drop_reason,
     group_stats,
@@ -66,10 +65,9 @@ def score_groups(groups: Iterable[list[dict]], opts: ScoreOptions, dropped: Coun
 
 def summary(group: list[dict], stats: GroupStats) -> dict:
     """One line for a prompt: its prompt fields, then n, mean, std, pass_rate, solve_all, solve_none, lengths."""
-    lengths = [completion_length(rec) for rec in group]
-    unit = "tokens" if all(u == "tokens" for _, u in lengths) else "chars"
-    if unit == "chars":
-        lengths = [(len(rec.get("completion") or ""), unit) for rec in group]
+    unit = "tokens" if all(isinstance(rec.get("completion_ids"), list) for rec in group) else "chars"
+    key = "completion_ids" if unit == "tokens" else "completion"
+    lengths = [len(rec.get(key) or "") for rec in group]
     return {
         **prompt_fields(group[0]),
         "n": stats.n,
@@ -78,7 +76,7 @@ def summary(group: list[dict], stats: GroupStats) -> dict:
         "pass_rate": stats.pass_rate,
         "solve_all": stats.solve_all,
         "solve_none": stats.solve_none,
-        "len_mean": mean([n for n, _ in lengths]),
+        "len_mean": mean(lengths),
         "len_unit": unit,
     }
 

@@ -7,12 +7,10 @@ overrides the weights' dtype.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from rlvrkit.checkpoint import Checkpoint
-from rlvrkit.models import check_folder, load_tokenizer, quiet_transformers, resolve_device
+from rlvrkit.models import from_folder, load_tokenizer, resolve_device
 from rlvrkit.train.config import TrainConfig
 
 
@@ -29,25 +27,12 @@ def autocast(device: str):
     return torch.autocast("cpu", enabled=False)
 
 
-def _load_causal_lm(path: str | Path, cfg: TrainConfig, dtype: torch.dtype):
-    from transformers import AutoModelForCausalLM
-
-    quiet_transformers()
-    return AutoModelForCausalLM.from_pretrained(
-        str(check_folder(path)),
-        dtype=dtype,
-        local_files_only=True,
-        use_safetensors=True,
-        trust_remote_code=cfg.trust_remote_code,
-    )
-
-
 def build_policy(cfg: TrainConfig, resume: Checkpoint | None, device: str):
     """(model, tokenizer) ready to train: from `resume` when given, else from cfg.model."""
     device = resolve_device(device)
     dtype = weights_dtype(cfg, device)
     source = resume.path if resume is not None and resume.kind == "full" else cfg.model
-    model = _load_causal_lm(source, cfg, dtype)
+    model = from_folder(source, dtype, trust_remote_code=cfg.trust_remote_code)
     if cfg.lora:
         from peft import LoraConfig, PeftModel, get_peft_model
 
@@ -72,7 +57,7 @@ def build_reference(cfg: TrainConfig, device: str):
     if cfg.beta == 0 or cfg.lora:
         return None
     device = resolve_device(device)
-    ref = _load_causal_lm(cfg.model, cfg, weights_dtype(cfg, device))
+    ref = from_folder(cfg.model, weights_dtype(cfg, device), trust_remote_code=cfg.trust_remote_code)
     ref.requires_grad_(False)
     return ref.to(device).eval()
 
