@@ -118,9 +118,7 @@ def rollout(
       rlvr rollout -m ./policy -t 0.7 --stop '</answer>' -i math.jsonl
       rlvr rollout -m ./policy --watch run/ --shuffle < train.jsonl | ...
     """
-    from rlvrkit.models import check_folder, load_tokenizer
-    from rlvrkit.rollout.engine import open_engine, pick
-    from rlvrkit.rollout.run import Options, run_rollout
+    from rlvrkit.rollout.run import start
     from rlvrkit.rollout.sampling import Sampling
 
     try:
@@ -135,41 +133,23 @@ def rollout(
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    if adapter is not None:
-        check_folder(adapter, "adapter")
-    tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
-    has_template = getattr(tokenizer, "chat_template", None) is not None
-    if chat and not has_template:
-        raise typer.BadParameter(f"{model} has no chat template; use --no-chat", param_hint="--chat")
-    if system is not None and chat is False:
-        log.warn("--system is ignored with --no-chat (a system message needs the chat template)")
-    chosen = pick(engine, log)
-    if chosen == "vllm" and (top_p < 1 or top_k > 0):
-        log.warn(
-            "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
-            "records the full distribution)"
-        )
-    opts = Options(
-        model=model,
-        sampling=params,
-        batch_size=batch_size or (1024 if chosen == "vllm" else 64),
-        chat=has_template if chat is None else chat,
-        system=system,
+    start(
+        model,
+        params,
+        engine=engine,
         adapter=adapter,
+        batch_size=batch_size,
+        chat=chat,
+        system=system,
+        dtype=dtype,
+        device=device,
+        trust_remote_code=trust_remote_code,
         watch=watch,
         epochs=epochs,
         shuffle=shuffle,
-    )
-    eng = open_engine(
-        chosen,
-        model,
-        tokenizer,
-        dtype=dtype,
-        device=device,
-        seed=seed,
-        trust_remote_code=trust_remote_code,
-        adapter=adapter,
-        watch=watch,
+        input=input,
+        output=output,
+        on_error=on_error,
+        rejects=rejects,
         log=log,
     )
-    run_rollout(eng, opts, input=input, output=output, on_error=on_error, rejects=rejects, log=log)

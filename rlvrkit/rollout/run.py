@@ -215,3 +215,73 @@ def run_rollout(engine: Engine, opts: Options, *, input="-", output="-", on_erro
                 epoch += 1
         seconds = max(time.monotonic() - progress.start, 1e-9)
         log.info(f"{progress.done} completions, {tokens} tokens in {seconds:.1f} s ({tokens / seconds:.0f} tokens/s)")
+
+
+def start(
+    model: str,
+    params: Sampling,
+    *,
+    engine: str = "auto",
+    adapter: str | None = None,
+    batch_size: int | None = None,
+    chat: bool | None = None,
+    system: str | None = None,
+    dtype: str = "auto",
+    device: str = "auto",
+    trust_remote_code: bool = False,
+    watch: str | None = None,
+    epochs: int | None = None,
+    shuffle: bool = False,
+    input: str = "-",
+    output: str = "-",
+    on_error: str = "fail",
+    rejects: str | None = None,
+    log: Log,
+) -> None:
+    """`rlvr rollout` from its options: load the tokenizer, choose and start the engine, then `run_rollout`.
+
+    `chat` None means on when the tokenizer has a chat template; `batch_size` None means 64 for transformers and
+    1024 for vLLM.
+    """
+    from rlvrkit.errors import BadInput
+    from rlvrkit.models import check_folder, load_tokenizer
+    from rlvrkit.rollout.engine import open_engine, pick
+
+    if adapter is not None:
+        check_folder(adapter, "adapter")
+    tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
+    has_template = getattr(tokenizer, "chat_template", None) is not None
+    if chat and not has_template:
+        raise BadInput(f"{model} has no chat template; use --no-chat")
+    if system is not None and chat is False:
+        log.warn("--system is ignored with --no-chat (a system message needs the chat template)")
+    chosen = pick(engine, log)
+    if chosen == "vllm" and (params.top_p < 1 or params.top_k > 0):
+        log.warn(
+            "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
+            "records the full distribution)"
+        )
+    opts = Options(
+        model=model,
+        sampling=params,
+        batch_size=batch_size or (1024 if chosen == "vllm" else 64),
+        chat=has_template if chat is None else chat,
+        system=system,
+        adapter=adapter,
+        watch=watch,
+        epochs=epochs,
+        shuffle=shuffle,
+    )
+    eng = open_engine(
+        chosen,
+        model,
+        tokenizer,
+        dtype=dtype,
+        device=device,
+        seed=params.seed,
+        trust_remote_code=trust_remote_code,
+        adapter=adapter,
+        watch=watch,
+        log=log,
+    )
+    run_rollout(eng, opts, input=input, output=output, on_error=on_error, rejects=rejects, log=log)
