@@ -9,7 +9,8 @@
 A version is written under a temporary name, synced to disk and renamed into place; `latest` is replaced after that.
 A process killed at any moment therefore leaves either the old set of versions or the old set plus one complete new
 one, never a half-written version under a real name. Readers take the newest complete version, so even a run killed
-between the rename and the `latest` update loses nothing.
+between the rename and the `latest` update loses nothing. Pruning is the same move backwards: a version is renamed out
+of sight first and deleted after, so a reader (`rollout --watch`) never finds a version folder with its files half gone.
 """
 
 from __future__ import annotations
@@ -92,10 +93,13 @@ def prune(run: str | Path, keep: int) -> list[Path]:
     gone = []
     complete = versions(run)
     for c in complete[: max(len(complete) - keep, 0)]:
-        shutil.rmtree(c.path)
+        hidden = c.path.with_name(f".gone-{c.path.name}-{os.getpid()}")
+        os.rename(c.path, hidden)
+        shutil.rmtree(hidden)
         gone.append(c.path)
     root = Path(run) / "versions"
-    for p in root.glob(".tmp-v*") if root.is_dir() else []:
+    leftovers = [*root.glob(".tmp-v*"), *root.glob(".gone-v*")] if root.is_dir() else []
+    for p in leftovers:
         if not _alive(p.name.rsplit("-", 1)[-1]):
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)

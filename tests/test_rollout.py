@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -358,3 +359,48 @@ def test_engine_switches_adapter_and_full_weights_in_process(engine, tiny_model,
             assert_logprobs_match(references[name].eval(), [rec])
     finally:
         engine.load(policies["base"])
+
+
+def test_a_version_pruned_while_loading_gives_way_to_the_newer_one(engine, tiny_model, tmp_path, monkeypatch):
+    """train keeps only the newest versions; when it prunes the one rollout --watch is loading, rollout takes the
+    newer one instead of failing, and prune never deletes files under a version's visible name."""
+    from rlvrkit import checkpoint
+    from rlvrkit.rollout.run import PolicySource, load_current
+
+    run = tmp_path / "run"
+    for v in (1, 2):
+        full_weights(tiny_model, tmp_path / f"w{v}", seed=v)
+
+    def publish_weights(v):
+        publish(run, v, "full", str(tiny_model), lambda d: shutil.copytree(tmp_path / f"w{v}", d, dirs_exist_ok=True))
+
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *a, **kw):
+        assert not checkpoint._VERSION_DIR.match(Path(path).name), f"{path} deleted while still visible"
+        real_rmtree(path, *a, **kw)
+
+    monkeypatch.setattr(checkpoint.shutil, "rmtree", rmtree)
+    publish_weights(1)
+
+    class TrainPrunesMidLoad:
+        """The real engine, but train publishes version 2 and prunes version 1 just as loading begins."""
+
+        def __init__(self):
+            self.loads = []
+
+        def load(self, policy):
+            self.loads.append(policy.version)
+            if len(self.loads) == 1:
+                publish_weights(2)
+                checkpoint.prune(run, keep=1)
+            engine.load(policy)
+
+    try:
+        stand_in = TrainPrunesMidLoad()
+        policy = load_current(stand_in, PolicySource(str(tiny_model), watch=str(run)))
+        assert stand_in.loads == [1, 2] and policy.version == 2
+        assert [c.version for c in checkpoint.versions(run)] == [2]
+        assert not [p for p in (run / "versions").iterdir() if p.name.startswith(".")]
+    finally:
+        engine.load(Policy(engine.path))
