@@ -111,7 +111,7 @@ def load_current(engine: Engine, policy_now: Callable[[], Policy], tries: int = 
         try:
             engine.load(policy)
             return policy
-        except (Failure, OSError):
+        except Exception:  # whatever the loader raises on vanished files (OSError, ValueError, RuntimeError...)
             folder = policy.full or (policy.adapter if policy.version else None)
             if folder is None or Path(folder).exists() or attempt == tries - 1:
                 raise

@@ -12,9 +12,11 @@ logprob. With top_p 1 and top_k 0 (the defaults) the two are the same distributi
 are the higher ones (log of the renormalised probability), and `rlvr rollout` says so on stderr.
 
 Weights between batches (`--watch`): a LoRA version is served as a `LoRARequest` with a new integer id for every
-version (vLLM caches adapters by id, so reusing an id would serve stale weights); a full version is loaded in place
-with the worker's ``reload_weights(weights_path=...)`` and the prefix cache is reset, since cached prompt KV
-belongs to the old weights. That in-place reload gets tied word embeddings wrong (the LM head keeps the old
+version (vLLM caches adapters by id, so reusing an id would serve stale weights). vLLM reads an adapter's files only
+when the first request using it is scheduled, after `load` has returned, by which time train may have pruned that
+version; so the engine serves a private copy of the adapter folder (megabytes) instead. A full version is loaded
+in place with the worker's ``reload_weights(weights_path=...)`` and the prefix cache is reset, since cached prompt
+KV belongs to the old weights. That in-place reload gets tied word embeddings wrong (the LM head keeps the old
 weights; Qwen2.5 up to 3B ties them), so a model with tied embeddings is restarted on the new folder instead.
 """
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from rlvrkit.errors import Failure
@@ -93,6 +97,7 @@ class VLLMEngine:
         self.policy = Policy(model)
         self._lora = None
         self._lora_ids = 0
+        self._held = tempfile.TemporaryDirectory(prefix="rlvr-vllm-lora-")  # private copies of adapter versions
 
     def _start(self, weights: str):
         from vllm import LLM
@@ -129,10 +134,24 @@ class VLLMEngine:
             from vllm.lora.request import LoRARequest
 
             self._lora_ids += 1  # a new id per adapter version: vLLM caches adapters by id
-            self._lora = LoRARequest(f"v{policy.version}-{self._lora_ids}", self._lora_ids, str(policy.adapter))
+            name = f"v{policy.version}-{self._lora_ids}"
+            self._lora = LoRARequest(name, self._lora_ids, self._hold(policy.adapter, name))
         else:
             self._lora = None
         self.policy = policy
+
+    def _hold(self, adapter: str, name: str) -> str:
+        """A private copy of the adapter's files (not train's optimizer state beside them), replacing the previous
+        copy (vLLM has loaded that one by now)."""
+        root = Path(self._held.name)
+        for old in root.iterdir():
+            shutil.rmtree(old, ignore_errors=True)
+        copy = root / name
+        copy.mkdir()
+        for f in Path(adapter).iterdir():
+            if f.is_file():
+                shutil.copy2(f, copy / f.name)
+        return str(copy)
 
     def generate(self, requests: list[Request], params: Sampling) -> list[Completion]:
         if not requests:
