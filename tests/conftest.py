@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,12 @@ def rlvr(*args: str, input: str | bytes | None = None, timeout: float = 300, env
     proc.stdout = proc.stdout.decode()
     proc.stderr = proc.stderr.decode()
     return proc
+
+
+def ctrl_c_reaches_it() -> None:
+    """Popen preexec_fn: let the child take SIGINT the way a command in a terminal does. A shell without job control
+    starts background jobs (pytest run with `&`, say) with SIGINT ignored, and Python then keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 HEAVY = ("torch", "transformers", "sympy", "math_verify", "rich")

@@ -1,5 +1,6 @@
 """The `rlvr` command as a whole: help, version, start-up cost, docs in sync, what gets installed."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -47,22 +48,16 @@ def test_man_pages_render_every_option():
 
 
 def test_wheel_installs_commands_inside_rlvrkit(tmp_path):
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
+    # built from a copy, so the build leaves nothing in the checkout and concurrent test runs do not collide
+    source = tmp_path / "source"
+    junk = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", "runs", ".demo")
+    shutil.copytree(ROOT, source, ignore=junk)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), source],
         capture_output=True,
+        text=True,
     )
+    assert built.returncode == 0, built.stderr
     (wheel,) = tmp_path.glob("rlvrkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "rlvrkit/commands/cli.py" in names and "rlvrkit/commands/score.py" in names

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from conftest import jsonl, piped_to_head, read_jsonl, rlvr
+from conftest import ctrl_c_reaches_it, jsonl, piped_to_head, read_jsonl, rlvr
 
 
 def rollouts(group_id, rewards, **extra):
@@ -156,6 +156,7 @@ def test_ctrl_c_or_sigterm_leaves_no_output_file(tmp_path, sig, code, word):
         [sys.executable, "-m", "rlvrkit.commands.cli", "score", "-o", str(target)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_reaches_it,
     )
     proc.stdin.write(jsonl(*rollouts("a", [1, 0], sampling={"n": 2})).encode())
     proc.stdin.flush()

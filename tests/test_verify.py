@@ -12,7 +12,7 @@ import time
 from functools import cache
 
 import pytest
-from conftest import DATA, heavy_imports, jsonl, piped_to_head, read_jsonl, rlvr
+from conftest import DATA, ctrl_c_reaches_it, heavy_imports, jsonl, piped_to_head, read_jsonl, rlvr
 
 
 @cache
@@ -298,6 +298,7 @@ def test_ctrl_c_during_a_slow_record_leaves_no_file_and_no_worker(tmp_path):
         [sys.executable, "-m", "rlvrkit.commands.cli", "verify", "-j", "2", "--timeout", "30", "-o", str(target)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_reaches_it,
     )
     proc.stdin.write(jsonl({"answer": "2", "completion": r"\boxed{9^{9^{9^{9}}}}"}).encode())
     proc.stdin.flush()
