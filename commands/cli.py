@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rlvrkit.commands import init_model, rollout, score, train, verify
-from rlvrkit.commands._common import on_sigterm
+from rlvrkit.commands._common import Sectioned, on_sigterm
 
 from rlvrkit import __version__
 
@@ -54,11 +54,14 @@ def rlvr(
 
 
 # In the order of the loop: sample, check, score, learn; then the helpers.
-app.command("rollout")(rollout.rollout)
-app.command("verify")(verify.verify)
-app.command("score")(score.score)
-app.command("train")(train.train)
-app.command("init-model")(init_model.init_model)
+for name, module in [
+    ("rollout", rollout),
+    ("verify", verify),
+    ("score", score),
+    ("train", train),
+    ("init-model", init_model),
+]:
+    app.command(name, cls=Sectioned)(getattr(module, name.replace("-", "_")))
 
 
 def main() -> None:

@@ -5,25 +5,51 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 import typer
-from rlvrkit.commands._common import Input, OnError, Output, Rejects, Seed, guard
+from rlvrkit.commands._common import (
+    MODEL,
+    Device,
+    Input,
+    Model,
+    OnError,
+    Output,
+    Rejects,
+    Seed,
+    TrustRemoteCode,
+    guard,
+    in_panel,
+    options,
+    source,
+)
 
 from rlvrkit.log import Log
+from rlvrkit.rollout.options import BATCH_SIZE, RolloutOptions
 
 log = Log("rollout")
+D = RolloutOptions(model="")
+SAMPLING, PROMPTS, ENGINE, WATCH = "Sampling", "Prompts", "Engine", "Streaming and passes"
+BATCH_DEFAULT = ", ".join(f"{size} with {name}" for name, size in BATCH_SIZE.items())
 
 
 @guard(log)
 def rollout(
-    model: Annotated[
-        str, typer.Option("--model", "-m", metavar="DIR", help="Local model folder (save_pretrained; no downloads).")
-    ],
+    ctx: typer.Context,
+    model: Model,
     adapter: Annotated[
-        Optional[str], typer.Option("--adapter", metavar="DIR", help="A peft LoRA adapter folder to apply on --model.")
-    ] = None,
-    n: Annotated[int, typer.Option("-n", min=1, help="Completions per prompt (one group).")] = 8,
+        Optional[str],
+        typer.Option(
+            "--adapter", metavar="DIR", help="A peft LoRA adapter folder to apply on --model.", rich_help_panel=MODEL
+        ),
+    ] = D.adapter,
+    trust_remote_code: in_panel(TrustRemoteCode, MODEL) = D.trust_remote_code,
+    n: Annotated[
+        int, typer.Option("-n", min=1, help="Completions per prompt (one group).", rich_help_panel=SAMPLING)
+    ] = D.n,
     temperature: Annotated[
-        float, typer.Option("--temperature", "-t", min=0.0, help="Sampling temperature; 0 is greedy.")
-    ] = 1.0,
+        float,
+        typer.Option(
+            "--temperature", "-t", min=0.0, help="Sampling temperature; 0 is greedy.", rich_help_panel=SAMPLING
+        ),
+    ] = D.temperature,
     top_p: Annotated[
         float,
         typer.Option(
@@ -31,68 +57,89 @@ def rollout(
             min=0.0,
             max=1.0,
             help="Nucleus sampling: keep the smallest set of tokens holding this much probability (1 turns it off).",
+            rich_help_panel=SAMPLING,
         ),
-    ] = 1.0,
-    top_k: Annotated[int, typer.Option("--top-k", min=0, help="Keep only the k most likely tokens (0: off).")] = 0,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Most tokens per completion.")] = 1024,
+    ] = D.top_p,
+    top_k: Annotated[
+        int,
+        typer.Option("--top-k", min=0, help="Keep only the k most likely tokens (0: off).", rich_help_panel=SAMPLING),
+    ] = D.top_k,
+    max_tokens: Annotated[
+        int, typer.Option("--max-tokens", min=1, help="Most tokens per completion.", rich_help_panel=SAMPLING)
+    ] = D.max_tokens,
     stop: Annotated[
         Optional[list[str]],
         typer.Option(
             "--stop",
             metavar="TEXT",
-            help="Stop when the completion contains TEXT (repeatable); the text "
-            "is cut before it, its tokens stay in completion_ids.",
+            help="Stop when the completion contains TEXT (repeatable); the text is cut before it, its tokens stay in "
+            "completion_ids.",
+            rich_help_panel=SAMPLING,
         ),
     ] = None,
-    seed: Seed = 0,
+    seed: in_panel(Seed, SAMPLING) = D.seed,
+    system: Annotated[
+        Optional[str],
+        typer.Option(
+            "--system", metavar="TEXT", help="System message for records without 'system'.", rich_help_panel=PROMPTS
+        ),
+    ] = D.system,
+    chat: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--chat/--no-chat",
+            help="Apply the tokenizer's chat template to prompt/messages [default: on when the tokenizer has one].",
+            rich_help_panel=PROMPTS,
+        ),
+    ] = D.chat,
+    engine: Annotated[
+        Literal["auto", "transformers", "vllm"],
+        typer.Option(
+            "--engine",
+            help="auto: vLLM when it is installed and a GPU is present, else transformers.",
+            rich_help_panel=ENGINE,
+        ),
+    ] = D.engine,
     batch_size: Annotated[
         Optional[int],
         typer.Option(
             "--batch-size",
             "-b",
             min=1,
-            help="Completions generated together, and how often --watch looks "
-            "for new weights [default: 64 with transformers, 1024 with vLLM].",
+            help=f"Completions generated together, and how often --watch looks for new weights [default: "
+            f"{BATCH_DEFAULT}].",
+            rich_help_panel=ENGINE,
         ),
-    ] = None,
-    system: Annotated[
-        Optional[str], typer.Option("--system", metavar="TEXT", help="System message for records without 'system'.")
-    ] = None,
-    chat: Annotated[
-        Optional[bool],
-        typer.Option(
-            "--chat/--no-chat",
-            help="Apply the tokenizer's chat template to prompt/messages [default: on when the tokenizer has one].",
-        ),
-    ] = None,
+    ] = D.batch_size,
     dtype: Annotated[
         Literal["auto", "float32", "bfloat16", "float16"],
-        typer.Option("--dtype", help="Weights' dtype; auto is bfloat16 on a GPU, float32 on the CPU."),
-    ] = "auto",
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N (transformers engine).")] = "auto",
-    engine: Annotated[
-        Literal["auto", "transformers", "vllm"],
-        typer.Option("--engine", help="auto: vLLM when it is installed and a GPU is present, else transformers."),
-    ] = "auto",
+        typer.Option(
+            "--dtype", help="Weights' dtype; auto is bfloat16 on a GPU, float32 on the CPU.", rich_help_panel=ENGINE
+        ),
+    ] = D.dtype,
+    device: in_panel(Device, ENGINE) = D.device,
     watch: Annotated[
         Optional[str],
         typer.Option(
             "--watch",
             metavar="DIR",
-            help="Streaming loop: cycle over the prompts and, before each batch, "
-            "load the newest checkpoint version train published in DIR.",
+            help="Streaming loop: cycle over the prompts and, before each batch, load the newest checkpoint version "
+            "train published in DIR.",
+            rich_help_panel=WATCH,
         ),
-    ] = None,
+    ] = D.watch,
     epochs: Annotated[
         Optional[int],
         typer.Option(
-            "--epochs", min=0, help="Passes over the prompts; 0 is forever [default: 1, forever with --watch]."
+            "--epochs",
+            min=0,
+            help="Passes over the prompts; 0 is forever [default: 1, forever with --watch].",
+            rich_help_panel=WATCH,
         ),
-    ] = None,
-    shuffle: Annotated[bool, typer.Option("--shuffle", help="Shuffle the prompts on each pass (from --seed).")] = False,
-    trust_remote_code: Annotated[
-        bool, typer.Option("--trust-remote-code", help="Run Python code shipped with the model folder.")
-    ] = False,
+    ] = D.epochs,
+    shuffle: Annotated[
+        bool, typer.Option("--shuffle", help="Shuffle the prompts on each pass (from --seed).", rich_help_panel=WATCH)
+    ] = D.shuffle,
     input: Input = "-",
     output: Output = "-",
     on_error: OnError = "fail",
@@ -118,38 +165,6 @@ def rollout(
       rlvr rollout -m ./policy -t 0.7 --stop '</answer>' -i math.jsonl
       rlvr rollout -m ./policy --watch run/ --shuffle < train.jsonl | ...
     """
-    from rlvrkit.rollout.run import start
-    from rlvrkit.rollout.sampling import Sampling
+    from rlvrkit.rollout.run import run_rollout
 
-    try:
-        params = Sampling(
-            temperature=temperature,
-            top_p=top_p,
-            top_k=top_k,
-            max_tokens=max_tokens,
-            n=n,
-            seed=seed,
-            stop=tuple(stop or ()),
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
-    start(
-        model,
-        params,
-        engine=engine,
-        adapter=adapter,
-        batch_size=batch_size,
-        chat=chat,
-        system=system,
-        dtype=dtype,
-        device=device,
-        trust_remote_code=trust_remote_code,
-        watch=watch,
-        epochs=epochs,
-        shuffle=shuffle,
-        input=input,
-        output=output,
-        on_error=on_error,
-        rejects=rejects,
-        log=log,
-    )
+    run_rollout(source(ctx), output, options(RolloutOptions, ctx), log)

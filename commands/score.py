@@ -2,51 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, parse_drop
+from rlvrkit.commands._common import (
+    RULE,
+    Adv,
+    AdvEps,
+    Drop,
+    Input,
+    MinStd,
+    OnError,
+    Output,
+    Rejects,
+    SolvedAt,
+    Std,
+    guard,
+    options,
+    source,
+)
 
 from rlvrkit.log import Log
+from rlvrkit.score import ScoreOptions, run_score
 
 log = Log("score")
+DEFAULTS = ScoreOptions()
 
 
 @guard(log)
 def score(
-    input: Input = "-",
-    output: Output = "-",
-    adv: Annotated[
-        Literal["group", "batch", "none", "rloo"],
+    ctx: typer.Context,
+    batch_groups: Annotated[
+        Optional[int],
         typer.Option(
-            "--adv",
-            help="group: (R-mean)/(std+eps) within the group (GRPO); batch: divide by the std of the whole batch; "
-            "none: R-mean (Dr. GRPO); rloo: R minus the mean of the other rewards of the group.",
+            "--batch-groups", min=1, help="With --adv batch: kept groups per batch [default: the whole input]."
         ),
-    ] = "group",
-    std: Annotated[
-        Literal["population", "sample"],
-        typer.Option(
-            "--std", help="Standard deviation estimator: population (/G) or sample (/(G-1), as TRL and verl)."
-        ),
-    ] = "population",
-    eps: Annotated[float, typer.Option("--eps", help="Added to the std before dividing.")] = 1e-6,
-    drop: Annotated[
-        Optional[str],
-        typer.Option(
-            "--drop",
-            metavar="REASONS",
-            help="Drop groups that carry no signal: solve-all, solve-none, or both comma-separated (DAPO's "
-            "dynamic sampling). A rollout counts as solved when its reward >= --solved-at.",
-        ),
-    ] = None,
-    min_std: Annotated[
-        Optional[float],
-        typer.Option("--min-std", metavar="EPS", help="Drop groups whose reward std is <= EPS (SRL's filter)."),
-    ] = None,
-    solved_at: Annotated[
-        float, typer.Option("--solved-at", help="Reward at or above which a rollout is solved.")
-    ] = 1.0,
+    ] = DEFAULTS.batch_groups,
     per_prompt: Annotated[
         bool,
         typer.Option(
@@ -54,15 +45,19 @@ def score(
             help="Write one summary line per prompt instead (prompt fields, n, mean, std, pass_rate, solve_all, "
             "solve_none, len_mean).",
         ),
-    ] = False,
-    batch_groups: Annotated[
-        Optional[int],
-        typer.Option("--batch-groups", min=1, help="With --adv batch: groups per batch (default: the whole input)."),
-    ] = None,
+    ] = DEFAULTS.per_prompt,
     unsorted: Annotated[
         bool,
         typer.Option("--unsorted", help="Group records by id wherever they are (reads all input first)."),
-    ] = False,
+    ] = DEFAULTS.unsorted,
+    adv: Adv = RULE.adv,
+    std: Std = RULE.std,
+    adv_eps: AdvEps = RULE.adv_eps,
+    drop: Drop = None,
+    min_std: MinStd = RULE.min_std,
+    solved_at: SolvedAt = RULE.solved_at,
+    input: Input = "-",
+    output: Output = "-",
     on_error: OnError = "fail",
     rejects: Rejects = None,
 ):
@@ -79,16 +74,4 @@ def score(
       rlvr score --adv none --drop solve-all,solve-none -i verified.jsonl
       rlvr score --per-prompt < verified.jsonl | jq -c 'select(.pass_rate < 1)'
     """
-    from rlvrkit.score import ScoreOptions, run_score
-
-    opts = ScoreOptions(
-        adv=adv,
-        std=std,
-        eps=eps,
-        drop=parse_drop(drop),
-        min_std=min_std,
-        solved_at=solved_at,
-        per_prompt=per_prompt,
-        batch_groups=batch_groups,
-    )
-    run_score(input, output, opts, unsorted=unsorted, on_error=on_error, rejects=rejects, log=log)
+    run_score(source(ctx), output, options(ScoreOptions, ctx, drop=drop or ()), log)

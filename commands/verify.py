@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 import typer
-from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard
+from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, options, source
 
 from rlvrkit.log import Log
+from rlvrkit.verify.spec import Options
 
 log = Log("verify")
+DEFAULTS = Options()
+REWARD, MATH, LENGTH, WORKERS = "Reward", "Math answers", "Length penalty", "Workers"
 
 
 @guard(log)
 def verify(
-    input: Input = "-",
-    output: Output = "-",
-    reward: Annotated[
+    ctx: typer.Context,
+    terms: Annotated[
         str,
         typer.Option(
             "--reward",
@@ -24,15 +26,27 @@ def verify(
             help="Reward terms, comma-separated TERM[:WEIGHT] (weight 1 when left out), summed. Terms: task (the "
             "record's own verifier, by its task field or --task), math, mcq, srl (that verifier), format (1 for "
             "<think>...</think> then an answer, else 0), length (DAPO's soft overlong penalty, 0 to -1).",
+            rich_help_panel=REWARD,
         ),
     ] = "task",
     task: Annotated[
         Optional[Literal["math", "mcq", "srl"]],
-        typer.Option("--task", help="Use this verifier for the task term on every record, whatever its task field."),
-    ] = None,
+        typer.Option(
+            "--task",
+            help="Use this verifier for the task term on every record, whatever its task field.",
+            rich_help_panel=REWARD,
+        ),
+    ] = DEFAULTS.task,
     jobs: Annotated[
         Optional[int],
-        typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes (default: the number of CPU cores)."),
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes [default: one per CPU core].",
+            rich_help_panel=WORKERS,
+        ),
     ] = None,
     timeout: Annotated[
         float,
@@ -42,8 +56,9 @@ def verify(
             metavar="SECONDS",
             help="Most time one record may take; past it the worker is killed and replaced and the record gets "
             "status timeout, reward 0.",
+            rich_help_panel=WORKERS,
         ),
-    ] = 5.0,
+    ] = DEFAULTS.timeout,
     max_chars: Annotated[
         int,
         typer.Option(
@@ -52,42 +67,57 @@ def verify(
             metavar="N",
             help="Longest text a verifier reads: the last N characters of a completion (where its answer is), the "
             "first N of an SRL action; a longer reference is bad_reference.",
+            rich_help_panel=WORKERS,
         ),
-    ] = 20_000,
+    ] = DEFAULTS.max_chars,
     precision: Annotated[
         int,
         typer.Option(
-            "--precision", min=0, metavar="N", help="math: decimal places floats are rounded to before comparing."
+            "--precision",
+            min=0,
+            metavar="N",
+            help="Decimal places floats are rounded to before comparing.",
+            rich_help_panel=MATH,
         ),
-    ] = 6,
-    loose: Annotated[
+    ] = DEFAULTS.precision,
+    strict: Annotated[
         bool,
         typer.Option(
-            "--loose", help="math: math-verify's non-strict mode (variables matched by position; a set equals a tuple)."
+            "--strict/--loose",
+            help="math-verify's strict mode, or its loose one (variables matched by position; a set equals a tuple).",
+            rich_help_panel=MATH,
         ),
-    ] = False,
+    ] = DEFAULTS.strict,
     boxed_only: Annotated[
         bool,
-        typer.Option("--boxed-only", help="math: only a \\boxed{} answer counts; without one, no_answer."),
-    ] = False,
+        typer.Option(
+            "--boxed-only",
+            help="Only a \\boxed{} answer counts; without one, no_answer.",
+            rich_help_panel=MATH,
+        ),
+    ] = DEFAULTS.boxed_only,
     max_len: Annotated[
         Optional[int],
         typer.Option(
             "--max-len",
             min=1,
             metavar="TOKENS",
-            help="length: L_max, the hard limit in tokens (default: the record's sampling.max_tokens).",
+            help="L_max, the hard limit in tokens [default: the record's sampling.max_tokens].",
+            rich_help_panel=LENGTH,
         ),
-    ] = None,
+    ] = DEFAULTS.max_len,
     len_cache: Annotated[
         Optional[int],
         typer.Option(
             "--len-cache",
             min=0,
             metavar="TOKENS",
-            help="length: L_cache, the band below L_max where the penalty grows from 0 to -1 (default: L_max/5).",
+            help="L_cache, the band below L_max where the penalty grows from 0 to -1 [default: L_max/5].",
+            rich_help_panel=LENGTH,
         ),
-    ] = None,
+    ] = DEFAULTS.len_cache,
+    input: Input = "-",
+    output: Output = "-",
     on_error: OnError = "fail",
     rejects: Rejects = None,
 ):
@@ -118,24 +148,5 @@ def verify(
       rlvr verify --task mcq -j 4 --timeout 2 < goose.jsonl
     """
     from rlvrkit.verify.run import run_verify
-    from rlvrkit.verify.spec import Options, cores, parse_reward
 
-    try:
-        terms = parse_reward(reward)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--reward") from None
-    if max_len is not None and len_cache is not None and len_cache > max_len:
-        raise typer.BadParameter(f"{len_cache} is more than --max-len {max_len}", param_hint="--len-cache")
-    opts = Options(
-        terms=terms,
-        task=task,
-        jobs=jobs or cores(),
-        timeout=timeout,
-        max_chars=max_chars,
-        precision=precision,
-        strict=not loose,
-        boxed_only=boxed_only,
-        max_len=max_len,
-        len_cache=len_cache,
-    )
-    run_verify(input, output, opts, on_error=on_error, rejects=rejects, log=log)
+    run_verify(source(ctx), output, options(Options, ctx), log)

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlvrkit.errors import Failure
+
 META = "rlvr.json"
 _VERSION_DIR = re.compile(r"^v(\d{6,})$")
 
@@ -56,6 +58,18 @@ def latest(run: str | Path) -> Checkpoint | None:
     """The newest complete version, or None when the run has published nothing yet."""
     found = versions(run)
     return found[-1] if found else None
+
+
+def check_writable(run: str | Path) -> None:
+    """Make sure versions can be published in `run` (creating it), before anything is trained: `Failure` otherwise."""
+    root = Path(run) / "versions"
+    probe = root / f".probe-{os.getpid()}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as err:
+        raise Failure(f"cannot write checkpoints in {run}: {err.strerror or err}") from None
 
 
 def version_dir(run: str | Path, version: int) -> Path:

@@ -1,18 +1,22 @@
-"""Groups of rollouts and the dynamic-sampling filters that decide which groups carry a learning signal.
+"""Groups of rollouts, the dynamic-sampling filters that decide which carry a learning signal, and their advantages.
 
 A group is the rollout records sharing an `id`: one prompt's G completions. rollout writes each group contiguously, so
 groups stream: a group ends when the id changes, or as soon as it holds `sampling.n` records when rollout recorded n.
 An id may come back later only after a complete group (the next epoch of a `rollout --watch` run); anything else
 means the lines are out of order, which would silently turn one group into several, so it is refused.
+
+`scored_batches` is the one place groups are selected and given advantages: `rlvr score` writes what it yields,
+`rlvr train` learns from it.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from rlvrkit.advantages import mean, std
+from rlvrkit.advantages import advantages, mean, std
 from rlvrkit.errors import BadInput, InvalidRecord
 
 # Fields that belong to one completion rather than to its prompt.
@@ -132,3 +136,70 @@ def drop_reason(stats: GroupStats, drop: Iterable[str] = (), min_std: float | No
 def prompt_fields(rec: dict) -> dict:
     """The prompt record a rollout came from: every field but the per-completion ones."""
     return {k: v for k, v in rec.items() if k not in ROLLOUT_FIELDS}
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """Which groups carry signal and how their advantages are computed: the options score and train share."""
+
+    adv: str = "group"  # group | batch | none | rloo (see rlvrkit.advantages)
+    std: str = "population"  # population | sample
+    adv_eps: float = 1e-6
+    drop: tuple[str, ...] = ()  # solve-all, solve-none
+    min_std: float | None = None
+    solved_at: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A kept group: its records, its statistics, and one advantage per record."""
+
+    records: list[dict]
+    stats: GroupStats
+    advantages: list[float]
+
+
+def scored_batches(
+    groups: Iterable[list[dict]], rule: GroupRule, size: int | None, dropped: Counter, *, recorded: bool = False
+) -> Iterator[list[Scored]]:
+    """The kept groups, `size` at a time (None: all of them in one batch), each with its advantages.
+
+    A group the rule's filters drop is counted in `dropped` by reason and left out. With adv=batch the std is that of
+    every reward in the batch's kept groups. `recorded`: a group whose records all carry an `advantage` (rlvr score
+    wrote them) keeps those values instead.
+    """
+    batch: list[tuple[list[dict], list[float], GroupStats]] = []
+    for group in groups:
+        rewards = [float(rec["reward"]) for rec in group]
+        stats = group_stats(rewards, solved_at=rule.solved_at, std_kind=rule.std)
+        reason = drop_reason(stats, rule.drop, rule.min_std)
+        if reason:
+            dropped[reason] += 1
+            continue
+        batch.append((group, rewards, stats))
+        if len(batch) == size:
+            yield _advantaged(batch, rule, recorded)
+            batch = []
+    if batch:
+        yield _advantaged(batch, rule, recorded)
+
+
+def _advantaged(batch: list, rule: GroupRule, recorded: bool) -> list[Scored]:
+    batch_std = std([r for _, rewards, _ in batch for r in rewards], rule.std) if rule.adv == "batch" else None
+    out = []
+    for group, rewards, stats in batch:
+        given = _recorded_advantages(group) if recorded else None
+        if given is None:
+            given = advantages(rewards, rule.adv, std_kind=rule.std, eps=rule.adv_eps, batch_std=batch_std)
+        out.append(Scored(group, stats, given))
+    return out
+
+
+def _recorded_advantages(group: list[dict]) -> list[float] | None:
+    """The advantages the records carry, or None when none does; a group with only some is refused."""
+    given = [rec.get("advantage") for rec in group]
+    if all(a is None for a in given):
+        return None
+    if any(a is None for a in given):
+        raise BadInput(f"group {group[0]['id']!r}: some records have an advantage and some do not")
+    return [float(a) for a in given]

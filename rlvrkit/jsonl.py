@@ -24,6 +24,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -314,9 +315,19 @@ class RecordWriter:
             self._file.discard()
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a command's records come from, and what happens to a bad line: the stream options every command shares
+    (-i, --on-error, --rejects)."""
+
+    path: str = STREAM
+    on_error: str = "fail"  # fail | skip
+    rejects: str | None = None  # with skip: the file that keeps the skipped lines
+
+
 @contextmanager
 def streams(
-    input: str = STREAM,
+    input: str | Source = STREAM,
     output: str = STREAM,
     *,
     check: Check | None = None,
@@ -324,13 +335,15 @@ def streams(
     rejects: str | None = None,
     log=None,
 ):
-    """Open a command's input and output as a pair ``(records, writer)``.
+    """Open a command's input and output as a pair ``(records, writer)``; `input` is a path or a `Source`.
 
     A bad line ends the input (see `Records`); when the body is done with the records before it, `BadInput` is raised
     here. On success or on bad input the output keeps everything written (stdout already has it; a file is renamed
     into place); on any other error, Ctrl-C included, an output file is removed and the target left as it was.
     Whatever was skipped or repaired is reported through `log`.
     """
+    if isinstance(input, Source):
+        input, on_error, rejects = input.path, input.on_error, input.rejects
     writer = RecordWriter(output)
     reject_file = AtomicFile(rejects) if rejects else None
     records = Records(input, check=check, on_error=on_error, rejects=reject_file, idle=writer.flush)

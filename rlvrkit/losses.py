@@ -33,16 +33,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-LOSSES = ("grpo", "dr-grpo", "dapo", "gspo", "luspo")
-SEQUENCE_LEVEL = ("gspo", "luspo")
-# (ε_low, ε_high) from the papers: DAPO's clip-higher; GSPO's and LUSPO's sequence-ratio ranges.
-DEFAULT_CLIP = {
-    "grpo": (0.2, 0.2),
-    "dr-grpo": (0.2, 0.2),
-    "dapo": (0.2, 0.28),
-    "gspo": (3e-4, 4e-4),
-    "luspo": (2e-3, 2.5e-3),
-}
+from rlvrkit.recipes import DEFAULT_CLIP, LOSSES, SEQUENCE_LEVEL
 
 
 def policy_loss(

@@ -1,6 +1,6 @@
 """Roff man pages rendered from a click command tree (the one typer builds), so the pages say what `--help` says.
 
-Options come from each parameter's own help record, the very lines `--help` prints.
+Options come from each parameter's own help record, the very lines `--help` prints, in the same sections.
 
 `man_pages(root, prog, version)` returns ``{"rlvr.1": …, "rlvr-score.1": …}``. Help text keeps its shape: blank lines
 separate paragraphs, and a paragraph whose lines are all indented (the examples) is set verbatim.
@@ -42,14 +42,28 @@ def _page(cmd, full_name: str, version: str, subcommands: list) -> str:
         for name, sub in subcommands:
             out += [".TP", f"\\fB{_text(name)}\\fR", _text(_sentence((sub.help or "").strip().split("\n")[0]))]
     ctx = cmd.make_context(full_name, [], resilient_parsing=True)
-    records = [r for r in (p.get_help_record(ctx) for p in cmd.params) if r]
-    if records:
+    sections = option_sections(cmd, ctx)
+    if sections:
         out.append(".SH OPTIONS")
-        for names, text in records:
-            out += [".TP", _option_head(names), *_paragraphs(text)[1:]]  # .TP starts the first paragraph
+        for title, records in sections:
+            out += [f".SS {_text(title)}"] if len(sections) > 1 else []
+            for names, text in records:
+                out += [".TP", _option_head(names), *_paragraphs(text)[1:]]  # .TP starts the first paragraph
     if subcommands:
         out += [".SH SEE ALSO", ", ".join(f"\\fB{full_name}-{name}\\fR(1)" for name, _ in subcommands)]
     return "\n".join(out) + "\n"
+
+
+def option_sections(cmd, ctx) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(title, [(option names, help)])]: the options grouped by their help section (typer's rich_help_panel), in
+    the order the sections first appear; options without one under "Options". --help and the man pages use this."""
+    out: dict[str, list] = {}
+    for param in cmd.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is not None:
+            title = "Arguments" if param.param_type_name == "argument" else getattr(param, "rich_help_panel", None)
+            out.setdefault(title or "Options", []).append(record)
+    return list(out.items())
 
 
 def _sentence(text: str) -> str:

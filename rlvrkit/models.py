@@ -6,6 +6,7 @@ transformers' own progress bars and chatter kept off stderr so our messages stay
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from rlvrkit.errors import Failure
@@ -14,10 +15,13 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 def quiet_transformers() -> None:
+    """transformers' progress bars and chatter off stderr, and the deprecation warnings its own internals (and peft's
+    calls into it) raise on every run, which the user can do nothing about."""
     from transformers.utils import logging
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft|torch)\.")
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -39,11 +43,38 @@ def resolve_dtype(dtype: str, device: str):
     return getattr(torch, dtype)
 
 
+PICKLED = ("*.bin", "*.pt", "*.pth", "*.ckpt")
+CONVERT = {
+    "model": "python -c 'import sys; from transformers import AutoModelForCausalLM as M; "
+    "M.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[2])' {path} {path}-safetensors",
+    "adapter": "python -c 'import sys, torch, safetensors.torch as st; "
+    'st.save_file(torch.load(sys.argv[1] + "/adapter_model.bin", weights_only=True), '
+    'sys.argv[1] + "/adapter_model.safetensors")\' {path}',
+}
+
+
 def check_folder(path: str | Path, what: str = "model") -> Path:
+    """A local model (or adapter) folder with its config; `Failure` naming the path otherwise."""
     p = Path(path)
     if not (p / "config.json").is_file() and not (p / "adapter_config.json").is_file():
         raise Failure(f"{what} folder {path} not found or has no config.json (models load from local folders only)")
     return p
+
+
+def check_weights(path: str | Path, what: str = "model") -> Path:
+    """`check_folder`, and weights as safetensors: rlvr never unpickles a checkpoint, so a folder holding only
+    pytorch_model.bin (or adapter_model.bin) is refused with the command that converts it once."""
+    p = check_folder(path, what)
+    if any(p.glob("*.safetensors")):
+        return p
+    pickled = sorted(f.name for pattern in PICKLED for f in p.glob(pattern))
+    if pickled:
+        how = CONVERT[what].format(path=str(path).rstrip("/"))
+        raise Failure(
+            f"{what} folder {path} holds {pickled[0]} but no .safetensors: rlvr loads safetensors only (a pickled "
+            f"checkpoint can run code when loaded). Convert it once, from a source you trust: {how}"
+        )
+    raise Failure(f"{what} folder {path} has no weights (*.safetensors)")
 
 
 def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False):

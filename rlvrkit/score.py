@@ -5,60 +5,43 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 
-from rlvrkit.advantages import advantages, mean, std
+from rlvrkit.advantages import mean
 from rlvrkit.groups import (
+    GroupRule,
     GroupStats,
     all_groups,
     check_reward,
     contiguous_groups,
-    drop_reason,
-    group_stats,
     prompt_fields,
+    scored_batches,
 )
-from rlvrkit.jsonl import streams
+from rlvrkit.jsonl import Source, streams
 
 
 @dataclass(frozen=True)
-class ScoreOptions:
-    adv: str = "group"  # group | batch | none | rloo (see rlvrkit.advantages)
-    std: str = "population"  # population | sample
-    eps: float = 1e-6
-    drop: tuple[str, ...] = ()  # solve-all, solve-none
-    min_std: float | None = None
-    solved_at: float = 1.0
-    per_prompt: bool = False
-    batch_groups: int | None = None  # with adv=batch: groups per batch; None means the whole input
+class ScoreOptions(GroupRule):
+    """`rlvr score`'s options: the group rule (shared with train), then what score writes and how it reads."""
+
+    per_prompt: bool = False  # one summary line per prompt instead of the scored records
+    batch_groups: int | None = None  # with adv=batch: kept groups per batch; None means the whole input
+    unsorted: bool = False  # group by id wherever the records are (reads the whole input first)
 
 
 def score_groups(groups: Iterable[list[dict]], opts: ScoreOptions, dropped: Counter) -> Iterator[dict]:
     """Yield each kept group's records with `advantage` added (or, with per_prompt, one summary line per group).
 
-    Dropped groups are counted in `dropped` by reason. With adv=batch, groups are read `batch_groups` at a time (all
-    of them by default) so the batch's reward std is known before the first advantage is written.
+    Dropped groups are counted in `dropped` by reason. Groups stream one at a time, except with adv=batch: then
+    `batch_groups` kept groups (all of them by default) are read before the first advantage is written, so the
+    batch's reward std is known.
     """
-    size = (opts.batch_groups or None) if opts.adv == "batch" else 1
-    groups = iter(groups)
-    while chunk := list(islice(groups, size)):
-        kept = []
-        for group in chunk:
-            rewards = [float(rec["reward"]) for rec in group]
-            stats = group_stats(rewards, solved_at=opts.solved_at, std_kind=opts.std)
-            reason = drop_reason(stats, opts.drop, opts.min_std)
-            if reason:
-                dropped[reason] += 1
-            else:
-                kept.append((group, rewards, stats))
-        batch_std = None
-        if opts.adv == "batch" and kept:
-            batch_std = std([r for _, rewards, _ in kept for r in rewards], opts.std)
-        for group, rewards, stats in kept:
+    size = opts.batch_groups if opts.adv == "batch" else 1
+    for batch in scored_batches(groups, opts, size, dropped):
+        for scored in batch:
             if opts.per_prompt:
-                yield summary(group, stats)
+                yield summary(scored.records, scored.stats)
                 continue
-            advs = advantages(rewards, opts.adv, std_kind=opts.std, eps=opts.eps, batch_std=batch_std)
-            for rec, a in zip(group, advs):
+            for rec, a in zip(scored.records, scored.advantages):
                 rec["advantage"] = a
                 yield rec
 
@@ -90,10 +73,10 @@ def describe_drops(dropped: Counter, total_groups: int) -> str | None:
     return f"dropped {n} of {total_groups} group{'s' * (total_groups != 1)}: {reasons}"
 
 
-def run_score(input: str, output: str, opts: ScoreOptions, *, unsorted=False, on_error="fail", rejects=None, log):
-    """The `rlvr score` stream: records from `input`, scored records (or summaries) to `output`, counts to `log`."""
-    with streams(input, output, check=check_reward, on_error=on_error, rejects=rejects, log=log) as (records, out):
-        groups = all_groups(records) if unsorted else contiguous_groups(records, records.reject)
+def run_score(source: Source, output: str, opts: ScoreOptions, log) -> None:
+    """The `rlvr score` stream: records from `source`, scored records (or summaries) to `output`, counts to `log`."""
+    with streams(source, output, check=check_reward, log=log) as (records, out):
+        groups = all_groups(records) if opts.unsorted else contiguous_groups(records, records.reject)
         seen = Counter()
         dropped: Counter = Counter()
         with log.progress("records") as progress:

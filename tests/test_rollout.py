@@ -17,8 +17,11 @@ from conftest import jsonl, read_jsonl, rlvr
 from rlvrkit.checkpoint import publish
 from rlvrkit.models import load_model, load_tokenizer
 from rlvrkit.rollout.engine import Policy, Request
-from rlvrkit.rollout.run import Options, Prompt, plan, run_rollout
-from rlvrkit.rollout.sampling import Sampling, draw, filter_top_k_top_p, generators
+from rlvrkit.jsonl import Source
+from rlvrkit.log import Log
+from rlvrkit.rollout.options import RolloutOptions, Sampling
+from rlvrkit.rollout.run import Prompt, plan, run_rollout
+from rlvrkit.rollout.sampling import draw, filter_top_k_top_p, generators
 from rlvrkit.rollout.transformers_engine import TransformersEngine
 
 PROMPTS = [
@@ -44,9 +47,8 @@ def roll(engine, tmp_path, prompts=PROMPTS, name="out", **kw) -> list[dict]:
     """run_rollout in-process on a file of prompt records; returns the records written."""
     src, dst = tmp_path / f"{name}.in.jsonl", tmp_path / f"{name}.jsonl"
     src.write_text(jsonl(*prompts))
-    sampling = {k: kw.pop(k) for k in list(kw) if k in Sampling.__dataclass_fields__}
-    opts = Options(model=engine.path, sampling=Sampling(**{"max_tokens": 16, "n": 3, **sampling}), **kw)
-    run_rollout(engine, opts, input=str(src), output=str(dst))
+    opts = RolloutOptions(model=engine.path, **{"max_tokens": 16, "n": 3, **kw})
+    run_rollout(Source(str(src)), str(dst), opts, Log("rollout"), engine=engine)
     return read_jsonl(dst.read_text())
 
 
@@ -365,7 +367,7 @@ def test_a_version_pruned_while_loading_gives_way_to_the_newer_one(engine, tiny_
     """train keeps only the newest versions; when it prunes the one rollout --watch is loading, rollout takes the
     newer one instead of failing, and prune never deletes files under a version's visible name."""
     from rlvrkit import checkpoint
-    from rlvrkit.rollout.run import PolicySource, load_current
+    from rlvrkit.rollout.watch import PolicySource, load_current
 
     run = tmp_path / "run"
     for v in (1, 2):

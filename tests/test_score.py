@@ -16,7 +16,7 @@ def rollouts(group_id, rewards, **extra):
 
 def test_group_advantages_by_hand():
     recs = rollouts("a", [1, 0, 0, 1]) + rollouts("b", [0.2, 0.2]) + rollouts("c", [1])
-    out = rlvr("score", "--eps", "0", input=jsonl(*recs))
+    out = rlvr("score", "--adv-eps", "0", input=jsonl(*recs))
     assert out.returncode == 0, out.stderr
     got = read_jsonl(out.stdout)
     assert [r["advantage"] for r in got] == [1.0, -1.0, -1.0, 1.0, 0.0, 0.0, 0.0]
@@ -24,7 +24,7 @@ def test_group_advantages_by_hand():
 
 
 def test_sample_std_and_eps():
-    out = rlvr("score", "--std", "sample", "--eps", "1e-4", input=jsonl(*rollouts("a", [1, 0, 0])))
+    out = rlvr("score", "--std", "sample", "--adv-eps", "1e-4", input=jsonl(*rollouts("a", [1, 0, 0])))
     s = math.sqrt(1 / 3) + 1e-4
     assert [r["advantage"] for r in read_jsonl(out.stdout)] == pytest.approx([(2 / 3) / s, -(1 / 3) / s, -(1 / 3) / s])
 
@@ -45,7 +45,7 @@ def test_rloo_and_none():
 def test_batch_std_spans_the_batch():
     # batch rewards 1,0,1,1: population std sqrt(3)/4; group a mean 0.5, group b mean 1
     recs = rollouts("a", [1, 0]) + rollouts("b", [1, 1])
-    out = rlvr("score", "--adv", "batch", "--eps", "0", input=jsonl(*recs))
+    out = rlvr("score", "--adv", "batch", "--adv-eps", "0", input=jsonl(*recs))
     s = math.sqrt(3) / 4
     assert [r["advantage"] for r in read_jsonl(out.stdout)] == pytest.approx([0.5 / s, -0.5 / s, 0, 0])
 
@@ -132,14 +132,14 @@ def test_out_of_order_ids_are_refused_unless_unsorted():
     recs = [{"id": "a", "reward": 1}, {"id": "b", "reward": 0}, {"id": "a", "reward": 0}]
     out = rlvr("score", input=jsonl(*recs))
     assert out.returncode == 2 and "stdin:3: id 'a' comes back" in out.stderr
-    out = rlvr("score", "--unsorted", "--eps", "0", input=jsonl(*recs))
+    out = rlvr("score", "--unsorted", "--adv-eps", "0", input=jsonl(*recs))
     assert [(r["id"], r["advantage"]) for r in read_jsonl(out.stdout)] == [("a", 1.0), ("a", -1.0), ("b", 0.0)]
 
 
 def test_groups_close_at_sampling_n():
     # two complete groups of the same prompt, as a `rollout --watch` run writes on its second pass
     recs = rollouts("a", [1, 0], sampling={"n": 2}) + rollouts("a", [1, 1], sampling={"n": 2})
-    out = rlvr("score", "--eps", "0", input=jsonl(*recs))
+    out = rlvr("score", "--adv-eps", "0", input=jsonl(*recs))
     assert [r["advantage"] for r in read_jsonl(out.stdout)] == [1.0, -1.0, 0.0, 0.0]
 
 

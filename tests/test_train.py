@@ -13,7 +13,8 @@ from conftest import jsonl, read_jsonl, rlvr
 
 from rlvrkit import checkpoint
 from rlvrkit.train.batch import Sample, collate, micro_batches
-from rlvrkit.train.config import resolve
+from rlvrkit.train.config import TrainConfig, TrainOptions
+from rlvrkit.train.config import resolve as resolve_options
 from rlvrkit.train.logprobs import completion_logprobs
 
 
@@ -42,6 +43,11 @@ def fake_rollouts(tokenizer, groups=4, n=4, seed=0, version=0):
     return out
 
 
+def resolve(given: dict, saved: dict | None = None):
+    """The run's settings from options set on a command line (`given`) and, on resume, the saved config."""
+    return resolve_options(TrainOptions("run", TrainConfig(**given), frozenset(given)), saved)
+
+
 def train(run, model, *args, **kw):
     """``rlvr train --ckpt RUN --model MODEL ARGS``."""
     return rlvr("train", "--ckpt", str(run), "--model", str(model), *args, **kw)
@@ -56,13 +62,13 @@ def tokenizer(tiny_model):
 
 def test_loss_defaults_follow_the_papers():
     cfg, _ = resolve({"model": "/m", "loss": "dapo"})
-    assert cfg.clip == (0.2, 0.28) and cfg.drop_reasons == ("solve-all", "solve-none") and cfg.advantage == "group"
+    assert cfg.clip == (0.2, 0.28) and cfg.rule.drop == ("solve-all", "solve-none") and cfg.rule.adv == "group"
     cfg, _ = resolve({"model": "/m", "loss": "dr-grpo"})
-    assert cfg.advantage == "none" and cfg.drop_reasons == ()
+    assert cfg.rule.adv == "none" and cfg.rule.drop == ()
     cfg, _ = resolve({"model": "/m", "loss": "luspo"})
     assert cfg.clip == (2e-3, 2.5e-3)
     cfg, _ = resolve({"model": "/m", "loss": "srl"})
-    assert cfg.objective == "grpo" and cfg.min_group_std == 0.0 and cfg.learning_rate == 5e-7 and cfg.beta == 0
+    assert cfg.objective == "grpo" and cfg.rule.min_std == 0.0 and cfg.learning_rate == 5e-7 and cfg.beta == 0
     cfg, _ = resolve({"model": "/m", "lora": True})
     assert cfg.learning_rate == 1e-5
 
@@ -282,7 +288,7 @@ def test_srl_preset_drops_constant_groups(tmp_path, tiny_model, tokenizer):
 
 
 def test_learning_rate_schedules():
-    from rlvrkit.train.policy import lr_at
+    from rlvrkit.train.optim import lr_at
 
     cfg, _ = resolve({"model": "/m", "lr": 1.0, "warmup_steps": 2, "lr_schedule": "linear", "max_steps": 6})
     assert [lr_at(s, cfg) for s in range(7)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]

@@ -1,13 +1,15 @@
-"""Prompt records in, groups of rollout records out: batching, the record layout, and the --watch loop.
+"""`rlvr rollout`: prompt records in, groups of rollout records out — the engine, batches, the record layout, passes.
 
 Prompts are read a window at a time (a few batches' worth), sorted longest first so each batch pads little, and cut
 into batches of whole groups (a group is split only when n exceeds the batch size). A group's n records are
 written together, and flushed, as soon as its last completion is done; the order of groups in the output is
 therefore the order they finish in, not the input order.
 
-Before each batch the policy is looked up (`PolicySource`): the fixed --model/--adapter, or with --watch the newest
-version `train` published in the run directory, so in the streaming loop every batch uses the freshest weights and
-each record says which (policy.version).
+Before each batch the policy is looked up (rlvrkit.rollout.watch): the fixed --model/--adapter, or with --watch the
+newest version `train` published, so in the streaming loop every batch uses the freshest weights.
+
+`--engine auto` takes vLLM when it is installed and a GPU is present, else transformers. Everything that can be
+checked (the paths, the model folder, the chat template) is checked before a model is loaded.
 """
 
 from __future__ import annotations
@@ -16,29 +18,16 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from rlvrkit.errors import Failure, InvalidRecord
-from rlvrkit.jsonl import streams
-from rlvrkit.log import Log
+from rlvrkit.errors import BadInput, InvalidRecord
+from rlvrkit.jsonl import Records, RecordWriter, Source, streams
+from rlvrkit.models import check_weights, load_tokenizer
 from rlvrkit.rollout.engine import Completion, Engine, Policy, Request
+from rlvrkit.rollout.options import BATCH_SIZE, RolloutOptions, Sampling
 from rlvrkit.rollout.prompts import check_prompt, prompt_ids
-from rlvrkit.rollout.sampling import Sampling
+from rlvrkit.rollout.watch import PolicySource, load_current
 
 WINDOW_BATCHES = 4  # batches' worth of prompts read ahead and sorted by length together
-
-
-@dataclass(frozen=True)
-class Options:
-    model: str
-    sampling: Sampling
-    batch_size: int = 64
-    chat: bool = True
-    system: str | None = None
-    adapter: str | None = None
-    watch: str | None = None
-    epochs: int | None = None  # None: 1, or forever with --watch; 0: forever
-    shuffle: bool = False
 
 
 @dataclass
@@ -103,21 +92,6 @@ def run_window(
                 emit(groups.pop(i))
 
 
-def load_current(engine: Engine, policy_now: Callable[[], Policy], tries: int = 5) -> Policy:
-    """Load the policy to generate with now. With --watch, train may prune a version while it is being loaded (it
-    keeps only the newest few); then the newer one is taken instead."""
-    for attempt in range(tries):
-        policy = policy_now()
-        try:
-            engine.load(policy)
-            return policy
-        except Exception:  # whatever the loader raises on vanished files (OSError, ValueError, RuntimeError...)
-            folder = policy.full or (policy.adapter if policy.version else None)
-            if folder is None or Path(folder).exists() or attempt == tries - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
 def windows(items: Iterable, size: int) -> Iterator[list]:
     window = []
     for item in items:
@@ -129,159 +103,111 @@ def windows(items: Iterable, size: int) -> Iterator[list]:
         yield window
 
 
-class PolicySource:
-    """The policy to generate with now: fixed, or with --watch the newest checkpoint version in the run directory."""
+def pick(engine: str, log) -> str:
+    """'auto' → 'vllm' when vLLM is importable and a CUDA GPU is present, else 'transformers'."""
+    if engine != "auto":
+        return engine
+    import importlib.util
 
-    def __init__(self, model: str, adapter: str | None = None, watch: str | None = None, log=None):
-        self.start = Policy(model, adapter, 0)
-        self.watch = watch
-        self.log = log
-        self.version: int | None = None
-        if watch is not None and not Path(watch).is_dir() and log is not None:
-            log.info(f"{watch} does not exist yet; generating with {model} until train publishes a version there")
+    import torch
 
-    def __call__(self) -> Policy:
-        if self.watch is None:
-            return self.start
-        from rlvrkit.checkpoint import latest
-
-        ckpt = latest(self.watch)
-        if ckpt is None:
-            return self.start
-        if ckpt.kind == "adapter":
-            policy = Policy(self.start.model, str(ckpt.path), ckpt.version)
-        elif ckpt.kind == "full":
-            policy = Policy(self.start.model, None, ckpt.version, full=str(ckpt.path))
-        else:
-            raise Failure(f"{ckpt.path}: unknown checkpoint kind {ckpt.kind!r} (expected 'adapter' or 'full')")
-        if ckpt.version != self.version and self.log is not None:
-            self.log.info(f"policy: version {ckpt.version} ({ckpt.kind}, {ckpt.path})")
-            self._check_base(ckpt)
-        self.version = ckpt.version
-        return policy
-
-    def _check_base(self, ckpt) -> None:
-        if ckpt.kind == "adapter" and ckpt.base_model:
-            if Path(ckpt.base_model).resolve() != Path(self.start.model).resolve():
-                self.log.warn(f"version {ckpt.version} was trained on {ckpt.base_model}, not on {self.start.model}")
+    has_vllm = importlib.util.find_spec("vllm") is not None
+    gpu = torch.cuda.is_available()
+    chosen = "vllm" if has_vllm and gpu else "transformers"
+    why = "vLLM and a GPU found" if chosen == "vllm" else ("no GPU" if not gpu else "vLLM not installed")
+    log.info(f"engine: {chosen} ({why})")
+    return chosen
 
 
-def run_rollout(engine: Engine, opts: Options, *, input="-", output="-", on_error="fail", rejects=None, log=None):
-    """The whole command: read prompt records, write n rollout records per prompt (forever with --watch)."""
-    log = log or Log("rollout")
-    params = opts.sampling
+def open_engine(opts: RolloutOptions, log) -> Engine:
+    """Check the model (and adapter) folders and the chat template, then start the engine --engine names."""
+    check_weights(opts.model)
+    if opts.adapter is not None:
+        check_weights(opts.adapter, "adapter")
+    tokenizer = load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
+    if opts.chat and getattr(tokenizer, "chat_template", None) is None:
+        raise BadInput(f"{opts.model} has no chat template; use --no-chat")
+    if opts.system is not None and opts.chat is False:
+        log.warn("--system is ignored with --no-chat (a system message needs the chat template)")
+    chosen = pick(opts.engine, log)
+    if chosen == "vllm":
+        from rlvrkit.rollout.vllm_engine import open_vllm
+
+        if opts.top_p < 1 or opts.top_k > 0:
+            log.warn(
+                "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
+                "records the full distribution)"
+            )
+        return open_vllm(opts, tokenizer, log)
+    from rlvrkit.rollout.transformers_engine import TransformersEngine
+
+    return TransformersEngine(
+        opts.model, tokenizer, dtype=opts.dtype, device=opts.device, trust_remote_code=opts.trust_remote_code
+    )
+
+
+class Emitter:
+    """Writes each finished group at once and counts completions and tokens for the progress line and summary."""
+
+    def __init__(self, writer: RecordWriter, progress):
+        self.writer, self.progress, self.tokens = writer, progress, 0
+
+    def __call__(self, group: list[dict]) -> None:
+        for rec in group:
+            self.writer.write(rec)
+            self.tokens += len(rec["completion_ids"])
+        self.writer.flush()
+        self.progress.advance(len(group))
+
+
+def prompts_of(records: Records, tokenizer, opts: RolloutOptions, chat: bool) -> Iterator[Prompt]:
+    """Each checked prompt record with its token ids; one the template refuses is a bad line of `records`."""
+    for rec in records:
+        try:
+            ids = prompt_ids(tokenizer, rec, chat=chat, system=opts.system)
+        except InvalidRecord as err:
+            records.reject(str(err))
+            continue
+        yield Prompt(rec, ids)
+
+
+def run_rollout(source: Source, output: str, opts: RolloutOptions, log, *, engine: Engine | None = None) -> None:
+    """`rlvr rollout`: n rollout records per prompt record of `source` (forever with --watch) to `output`.
+
+    `engine`: an engine already started (tests, eval); by default one is opened from `opts`.
+    """
+    engine = engine or open_engine(opts, log)
+    chat = opts.chat if opts.chat is not None else getattr(engine.tokenizer, "chat_template", None) is not None
+    batch_size = opts.batch_size or BATCH_SIZE.get(engine.name, 64)
     policy_now = PolicySource(opts.model, opts.adapter, opts.watch, log)
-    epochs = opts.epochs if opts.epochs is not None else (0 if opts.watch else 1)
-    window_size = max(1, WINDOW_BATCHES * opts.batch_size // params.n)
-    tokenizer = engine.tokenizer
+    size = max(1, WINDOW_BATCHES * batch_size // opts.n)
     with (
-        streams(input, output, check=check_prompt, on_error=on_error, rejects=rejects, log=log) as (records, writer),
+        streams(source, output, check=check_prompt, log=log) as (records, writer),
         log.progress("completions") as progress,
     ):
-
-        def prompts_of(recs) -> Iterator[Prompt]:
-            for rec in recs:
-                try:
-                    ids = prompt_ids(tokenizer, rec, chat=opts.chat, system=opts.system)
-                except InvalidRecord as err:
-                    records.reject(str(err))
-                    continue
-                yield Prompt(rec, ids)
-
-        tokens = 0
-
-        def emit(group: list[dict]) -> None:
-            nonlocal tokens
-            for rec in group:
-                writer.write(rec)
-                tokens += len(rec["completion_ids"])
-            writer.flush()
-            progress.advance(len(group))
-
-        if epochs == 1 and not opts.shuffle:  # one pass: stream the input window by window
-            for window in windows(prompts_of(records), window_size):
-                run_window(window, engine, params, opts.batch_size, policy_now, emit)
-        else:
-            prompts = list(prompts_of(records))  # cycling needs them all; a bad line stops us before any work
-            if records.failure is not None:
-                raise records.failure
-            epoch = 0
-            while prompts and (epochs == 0 or epoch < epochs):
-                order = list(range(len(prompts)))
-                if opts.shuffle:
-                    random.Random(f"{params.seed}:{epoch}").shuffle(order)
-                for window in windows((prompts[i] for i in order), window_size):
-                    run_window(window, engine, params, opts.batch_size, policy_now, emit, epoch)
-                epoch += 1
+        emit = Emitter(writer, progress)
+        for prompts, epoch in passes(prompts_of(records, engine.tokenizer, opts, chat), records, opts, size):
+            run_window(prompts, engine, opts.sampling, batch_size, policy_now, emit, epoch)
         seconds = max(time.monotonic() - progress.start, 1e-9)
-        log.info(f"{progress.done} completions, {tokens} tokens in {seconds:.1f} s ({tokens / seconds:.0f} tokens/s)")
+        rate = f"{emit.tokens / seconds:.0f} tokens/s"
+        log.info(f"{progress.done} completions, {emit.tokens} tokens in {seconds:.1f} s ({rate})")
 
 
-def start(
-    model: str,
-    params: Sampling,
-    *,
-    engine: str = "auto",
-    adapter: str | None = None,
-    batch_size: int | None = None,
-    chat: bool | None = None,
-    system: str | None = None,
-    dtype: str = "auto",
-    device: str = "auto",
-    trust_remote_code: bool = False,
-    watch: str | None = None,
-    epochs: int | None = None,
-    shuffle: bool = False,
-    input: str = "-",
-    output: str = "-",
-    on_error: str = "fail",
-    rejects: str | None = None,
-    log: Log,
-) -> None:
-    """`rlvr rollout` from its options: load the tokenizer, choose and start the engine, then `run_rollout`.
-
-    `chat` None means on when the tokenizer has a chat template; `batch_size` None means 64 for transformers and
-    1024 for vLLM.
-    """
-    from rlvrkit.errors import BadInput
-    from rlvrkit.models import check_folder, load_tokenizer
-    from rlvrkit.rollout.engine import open_engine, pick
-
-    if adapter is not None:
-        check_folder(adapter, "adapter")
-    tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
-    has_template = getattr(tokenizer, "chat_template", None) is not None
-    if chat and not has_template:
-        raise BadInput(f"{model} has no chat template; use --no-chat")
-    if system is not None and chat is False:
-        log.warn("--system is ignored with --no-chat (a system message needs the chat template)")
-    chosen = pick(engine, log)
-    if chosen == "vllm" and (params.top_p < 1 or params.top_k > 0):
-        log.warn(
-            "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
-            "records the full distribution)"
-        )
-    opts = Options(
-        model=model,
-        sampling=params,
-        batch_size=batch_size or (1024 if chosen == "vllm" else 64),
-        chat=has_template if chat is None else chat,
-        system=system,
-        adapter=adapter,
-        watch=watch,
-        epochs=epochs,
-        shuffle=shuffle,
-    )
-    eng = open_engine(
-        chosen,
-        model,
-        tokenizer,
-        dtype=dtype,
-        device=device,
-        seed=params.seed,
-        trust_remote_code=trust_remote_code,
-        adapter=adapter,
-        watch=watch,
-        log=log,
-    )
-    run_rollout(eng, opts, input=input, output=output, on_error=on_error, rejects=rejects, log=log)
+def passes(
+    prompts: Iterator[Prompt], records: Records, opts: RolloutOptions, size: int
+) -> Iterator[tuple[list[Prompt], int]]:
+    """(window of prompts, pass number), a window at a time. One pass streams the input; several (forever with 0),
+    each shuffled from --seed with --shuffle, need every prompt first, so a bad line stops the run before any work."""
+    if opts.passes == 1 and not opts.shuffle:
+        yield from ((window, 0) for window in windows(prompts, size))
+        return
+    prompts = list(prompts)
+    if records.failure is not None:
+        raise records.failure
+    epoch = 0
+    while prompts and (opts.passes == 0 or epoch < opts.passes):
+        order = list(range(len(prompts)))
+        if opts.shuffle:
+            random.Random(f"{opts.seed}:{epoch}").shuffle(order)
+        yield from ((window, epoch) for window in windows((prompts[i] for i in order), size))
+        epoch += 1

@@ -16,46 +16,10 @@ noise), which samples exactly from softmax(logits) and needs one uniform draw pe
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import torch
 
-
-@dataclass(frozen=True)
-class Sampling:
-    """How to sample: the `sampling` field of every rollout record (minus nothing, plus nothing)."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0  # 0: off
-    max_tokens: int = 1024
-    n: int = 8
-    seed: int = 0
-    stop: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if self.temperature < 0:
-            raise ValueError("temperature must be >= 0")
-        if not 0 < self.top_p <= 1:
-            raise ValueError("top_p must be in (0, 1]")
-        if self.top_k < 0:
-            raise ValueError("top_k must be >= 0 (0 turns it off)")
-        if self.max_tokens < 1 or self.n < 1:
-            raise ValueError("max_tokens and n must be >= 1")
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0
-
-    def record(self) -> dict:
-        return {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "top_k": self.top_k,
-            "seed": self.seed,
-            "max_tokens": self.max_tokens,
-            "n": self.n,
-        }
+from rlvrkit.rollout.options import Sampling
 
 
 def sequence_seed(seed: int, key: str, sample: int, epoch: int = 0) -> int:

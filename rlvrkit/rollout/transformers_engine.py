@@ -18,13 +18,26 @@ or a full checkpoint folder loaded in its place; `load` switches between them be
 from __future__ import annotations
 
 import gc
+import inspect
 
 import torch
 
 from rlvrkit.errors import Failure
 from rlvrkit.models import load_model, resolve_device
-from rlvrkit.rollout.engine import Completion, Policy, Request, eos_ids, finish
+from rlvrkit.rollout.engine import Completion, Policy, Request
+from rlvrkit.rollout.finish import eos_ids, finish
 from rlvrkit.rollout.sampling import Sampling, generators, next_tokens, sequence_seed
+
+
+def cache_argument(model) -> str:
+    """The forward argument that takes the KV cache: `cache` in newer transformers, `past_key_values` before."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def kv_cache(out):
+    """The KV cache a forward pass returned, under either name (asking for the old one warns in newer versions)."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else out.past_key_values
 
 
 class TransformersEngine:
@@ -43,6 +56,7 @@ class TransformersEngine:
 
     def _load_base(self, path: str):
         model = load_model(path, dtype=self.dtype, device=self.device, trust_remote_code=self.trust_remote_code)
+        self.cache_arg = cache_argument(model)
         self.eos = eos_ids(self.tokenizer, model.config, getattr(model, "generation_config", None))
         if not self.eos:
             raise Failure(f"{path}: neither the tokenizer nor the model config names an EOS token")
@@ -112,7 +126,7 @@ class TransformersEngine:
         ids, mask = ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-        cache = out.past_key_values
+        cache = kv_cache(out)
         # 2. one row per request
         index = torch.tensor(rows, device=device)
         if len(prompts) != len(requests) or rows != list(range(len(rows))):
@@ -153,10 +167,10 @@ class TransformersEngine:
                 input_ids=tokens[:, None],
                 attention_mask=mask,
                 position_ids=position[:, None],
-                past_key_values=cache,
                 use_cache=True,
+                **{self.cache_arg: cache},
             )
-            cache = out.past_key_values
+            cache = kv_cache(out)
             logits = out.logits[:, -1]
         return done  # type: ignore[return-value]
 

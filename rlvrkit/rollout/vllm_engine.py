@@ -30,7 +30,9 @@ import tempfile
 from pathlib import Path
 
 from rlvrkit.errors import Failure
-from rlvrkit.rollout.engine import Completion, Policy, Request, eos_ids, finish
+from rlvrkit.rollout.engine import Completion, Policy, Request
+from rlvrkit.rollout.finish import eos_ids, finish
+from rlvrkit.rollout.options import RolloutOptions
 from rlvrkit.rollout.sampling import Sampling, sequence_seed
 
 LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)  # the max_lora_rank values vLLM accepts
@@ -48,6 +50,31 @@ def lora_rank(*adapters: str | os.PathLike | None, default: int = 64) -> int:
             pass
     need = max(ranks)
     return next((r for r in LORA_RANKS if r >= need), need)
+
+
+def open_vllm(opts: RolloutOptions, tokenizer, log) -> VLLMEngine:
+    """Start vLLM for a rollout run. LoRA support costs vLLM memory and speed, so it is on only when an adapter may
+    come: --adapter, or a --watch run that publishes adapters (or has published nothing yet to tell)."""
+    import importlib.util
+
+    from rlvrkit.checkpoint import latest
+
+    if importlib.util.find_spec("vllm") is None:
+        raise Failure("vLLM is not installed (pip install 'rlvrkit[vllm]'), or use --engine transformers")
+    if opts.device not in ("auto", "cuda"):
+        log.warn(f"--device {opts.device} is ignored by the vLLM engine (it picks its own device)")
+    current = latest(opts.watch) if opts.watch else None
+    adapter_run = current.path if current is not None and current.kind == "adapter" else None
+    lora = opts.adapter is not None or (opts.watch is not None and (current is None or adapter_run is not None))
+    return VLLMEngine(
+        opts.model,
+        tokenizer,
+        dtype=opts.dtype,
+        seed=opts.seed,
+        trust_remote_code=opts.trust_remote_code,
+        enable_lora=lora,
+        max_lora_rank=lora_rank(opts.adapter, adapter_run),
+    )
 
 
 class VLLMEngine:
@@ -80,6 +107,7 @@ class VLLMEngine:
             trust_remote_code=trust_remote_code,
             enable_lora=enable_lora,
             logprobs_mode="processed_logprobs",
+            load_format="safetensors",  # never a pickled checkpoint
         )
         if enable_lora:
             self.options.update(max_lora_rank=max_lora_rank, max_loras=1)

@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rlvrkit.advantages import advantages, std
 from rlvrkit.errors import InvalidRecord
-from rlvrkit.groups import check_reward
+from rlvrkit.groups import Scored, check_reward
 
 
 @dataclass(frozen=True)
@@ -59,22 +58,9 @@ def check_train_record(rec: dict) -> None:
         raise InvalidRecord(f"'advantage' must be a finite number, got {adv!r:.40}")
 
 
-def batch_samples(groups: list[list[dict]], *, method: str, std_kind: str, eps: float) -> list[Sample]:
-    """The samples of a batch of groups. Advantages come from the records (rlvr score wrote them) or, when a group
-    has none, are computed here exactly as score computes them (with `method` "batch", over this batch)."""
-    batch_std = None
-    if method == "batch":
-        batch_std = std([float(rec["reward"]) for group in groups for rec in group], std_kind)
-    samples = []
-    for group in groups:
-        given = [rec.get("advantage") for rec in group]
-        if all(a is None for a in given):
-            rewards = [float(rec["reward"]) for rec in group]
-            given = advantages(rewards, method, std_kind=std_kind, eps=eps, batch_std=batch_std)
-        elif any(a is None for a in given):
-            raise InvalidRecord(f"group {group[0]['id']!r}: some records have an advantage and some do not")
-        samples += [_sample(rec, float(a)) for rec, a in zip(group, given)]
-    return samples
+def batch_samples(batch: list[Scored]) -> list[Sample]:
+    """The samples of a batch of kept groups, each record with its group's advantage for it."""
+    return [_sample(rec, a) for scored in batch for rec, a in zip(scored.records, scored.advantages)]
 
 
 def _sample(rec: dict, advantage: float) -> Sample:

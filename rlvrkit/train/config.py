@@ -4,33 +4,36 @@ Settings resolve in three layers: the defaults below, then the config saved in t
 the options given on this command line. Structural settings (the base model, LoRA or full, the LoRA shape) cannot
 change on resume; learning rate, clip ranges and the like can, and the change is logged.
 
-Several defaults depend on the loss, as in the papers: the clip range (DEFAULT_CLIP), the advantage (Dr. GRPO uses
-R − mean, the others the group-normalised one) and the dynamic-sampling filter (DAPO drops solve-all and solve-none
-groups; SRL keeps a group only if its reward std exceeds a small ε). `--loss srl` is the SRL recipe: GRPO's objective,
-the std filter, KL 0, learning rate 5e-7.
+Several defaults depend on the loss, as in the papers (rlvrkit.recipes): the clip range, the advantage, the
+dynamic-sampling filter and the learning rate. A setting left at None takes the loss's default, so a resumed run
+that changes --loss gets the new loss's defaults.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
-from rlvrkit.errors import Failure
-from rlvrkit.losses import DEFAULT_CLIP, LOSSES
+from rlvrkit import recipes
+from rlvrkit.errors import BadInput, Failure
+from rlvrkit.groups import GroupRule
 
-PRESETS = ("srl",)
 STRUCTURAL = ("model", "lora", "lora_r", "lora_alpha", "lora_targets", "fsdp")
+SCHEDULES = ("constant", "linear", "cosine")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Every setting of a run, saved in each version and resumed from. None: the loss's default (rlvrkit.recipes)."""
+
     model: str | None = None
     loss: str = "grpo"
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32
     lora_targets: str = "all-linear"
-    lr: float | None = None  # None: 1e-6 full, 1e-5 LoRA, 5e-7 SRL
+    lr: float | None = None
     lr_schedule: str = "constant"  # constant | linear | cosine
     warmup_steps: int = 0
     max_steps: int | None = None
@@ -39,11 +42,11 @@ class TrainConfig:
     eps_low: float | None = None
     eps_high: float | None = None
     beta: float = 0.0
-    adv: str | None = None  # None: "none" for dr-grpo, "group" otherwise
+    adv: str | None = None
     std: str = "population"
     adv_eps: float = 1e-6
-    drop: tuple[str, ...] | None = None  # None: solve-all, solve-none for dapo; nothing otherwise
-    min_std: float | None = None  # SRL preset: 0 (with the filters' float tolerance)
+    drop: tuple[str, ...] | None = None
+    min_std: float | None = None
     solved_at: float = 1.0
     max_tokens: int | None = None  # dr-grpo's constant; None: the records' sampling.max_tokens
     tis: str | None = None  # token | sequence
@@ -61,39 +64,37 @@ class TrainConfig:
     seed: int = 0
     trust_remote_code: bool = False
 
+    def __post_init__(self):
+        if self.model is not None:  # a run remembers its base model by absolute path
+            object.__setattr__(self, "model", str(Path(self.model).resolve()))
+        if self.drop is not None:
+            object.__setattr__(self, "drop", tuple(self.drop))
+
     @property
     def objective(self) -> str:
         """The policy loss the run optimises (the SRL preset optimises GRPO's)."""
-        return "grpo" if self.loss == "srl" else self.loss
+        return recipes.objective(self.loss)
 
     @property
     def clip(self) -> tuple[float, float]:
-        low, high = DEFAULT_CLIP[self.objective]
+        low, high = recipes.clip(self.loss)
         return (low if self.eps_low is None else self.eps_low, high if self.eps_high is None else self.eps_high)
 
     @property
     def learning_rate(self) -> float:
-        if self.lr is not None:
-            return self.lr
-        if self.loss == "srl":
-            return 5e-7
-        return 1e-5 if self.lora else 1e-6
+        return self.lr if self.lr is not None else recipes.learning_rate(self.loss, self.lora)
 
     @property
-    def advantage(self) -> str:
-        return self.adv or ("none" if self.objective == "dr-grpo" else "group")
-
-    @property
-    def drop_reasons(self) -> tuple[str, ...]:
-        if self.drop is not None:
-            return self.drop
-        return ("solve-all", "solve-none") if self.loss == "dapo" else ()
-
-    @property
-    def min_group_std(self) -> float | None:
-        if self.min_std is None and self.loss == "srl":
-            return 0.0
-        return self.min_std
+    def rule(self) -> GroupRule:
+        """Which groups the run learns from and their advantages, with the loss's defaults filled in."""
+        return GroupRule(
+            adv=self.adv or recipes.advantage(self.loss),
+            std=self.std,
+            adv_eps=self.adv_eps,
+            drop=self.drop if self.drop is not None else recipes.drop(self.loss),
+            min_std=self.min_std if self.min_std is not None else recipes.min_std(self.loss),
+            solved_at=self.solved_at,
+        )
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -101,28 +102,39 @@ class TrainConfig:
         return data
 
 
-def resolve(given: dict, saved: dict | None = None) -> tuple[TrainConfig, list[str]]:
-    """Defaults ← saved config ← given options. Returns the config and the settings that changed from the saved run."""
+@dataclass(frozen=True)
+class TrainOptions:
+    """`rlvr train`'s options: the run directory, the settings the command line holds, and which of them it set."""
+
+    ckpt: str
+    config: TrainConfig = TrainConfig()
+    given: frozenset[str] = frozenset()  # set on the command line; on resume the others come from the saved run
+    nproc: int = 1
+
+
+def resolve(opts: TrainOptions, saved: dict | None = None) -> tuple[TrainConfig, list[str]]:
+    """The run's settings: the command line's on a new run; on resume the saved ones, overridden by those the command
+    line set. Returns them and the settings that changed from the saved run (a structural change is refused)."""
+    if saved is None:
+        validate(opts.config)
+        return opts.config, []
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = set(given) - known
-    if unknown:
-        raise ValueError(f"unknown train settings: {sorted(unknown)}")
-    merged = {k: v for k, v in (saved or {}).items() if k in known}
+    merged = {k: v for k, v in saved.items() if k in known}
     changed = []
-    for key, value in given.items():
-        if value is None:
-            continue
-        if saved is not None and key in merged and _norm(merged[key]) != _norm(value):
+    for key in sorted(opts.given & known):
+        value = getattr(opts.config, key)
+        if key in merged and _norm(merged[key]) != _norm(value):
             if key in STRUCTURAL:
-                raise Failure(
+                raise BadInput(
                     f"this run was started with {key}={merged[key]!r}; it cannot resume with {key}={value!r} "
                     "(start a new --ckpt directory instead)"
                 )
             changed.append(f"{key}: {merged[key]!r} -> {value!r}")
         merged[key] = value
-    if merged.get("drop") is not None:
-        merged["drop"] = tuple(merged["drop"])
-    cfg = TrainConfig(**merged)
+    try:
+        cfg = TrainConfig(**merged)
+    except TypeError as err:
+        raise Failure(f"the saved config of this run is unreadable: {err}") from None
     validate(cfg)
     return cfg, changed
 
@@ -132,17 +144,20 @@ def _norm(value):
 
 
 def validate(cfg: TrainConfig) -> None:
-    if cfg.loss not in LOSSES + PRESETS:
-        raise Failure(f"unknown loss {cfg.loss!r}; choose from {', '.join(LOSSES + PRESETS)}")
-    if cfg.model is None:
-        raise Failure("no model: give --model PATH (a local model folder) to start a run")
-    if cfg.lora and cfg.fsdp:
-        raise Failure("--fsdp shards full fine-tuning of models that do not fit on one GPU; LoRA runs use DDP")
-    if cfg.lr_schedule not in ("constant", "linear", "cosine"):
-        raise Failure(f"unknown lr schedule {cfg.lr_schedule!r}")
-    if cfg.lr_schedule != "constant" and cfg.max_steps is None:
-        raise Failure(f"a {cfg.lr_schedule} schedule decays over --max-steps: give it")
-    if cfg.tis not in (None, "token", "sequence") or cfg.tis_mode not in ("truncate", "mask"):
-        raise Failure("--tis takes token or sequence, --tis-mode truncate or mask")
-    if cfg.beta < 0 or cfg.batch_groups < 1 or cfg.updates_per_batch < 1 or cfg.micro_tokens < 1:
-        raise Failure("--beta must be >= 0 and --batch-groups, --updates-per-batch, --micro-tokens >= 1")
+    """Refuse settings that cannot run together (a usage error, before any model is loaded)."""
+    problems = [
+        (cfg.loss not in recipes.CHOICES, f"unknown loss {cfg.loss!r}; choose from {', '.join(recipes.CHOICES)}"),
+        (cfg.model is None, "no model: give --model DIR (a local model folder) to start a run"),
+        (cfg.lora and cfg.fsdp, "--fsdp shards full fine-tuning of models that do not fit on one GPU; LoRA uses DDP"),
+        (cfg.lr_schedule not in SCHEDULES, f"unknown --lr-schedule {cfg.lr_schedule!r}"),
+        (cfg.lr_schedule != "constant" and cfg.max_steps is None, f"a {cfg.lr_schedule} schedule decays over "
+         "--max-steps: give it"),
+        (cfg.tis not in (None, "token", "sequence"), "--tis takes token or sequence"),
+        (cfg.tis_mode not in ("truncate", "mask"), "--tis-mode takes truncate or mask"),
+        (cfg.beta < 0, "--beta must be >= 0"),
+        (min(cfg.batch_groups, cfg.updates_per_batch, cfg.micro_tokens, cfg.save_every, cfg.keep) < 1,
+         "--batch-groups, --updates-per-batch, --micro-tokens, --save-every and --keep must be >= 1"),
+    ]  # fmt: skip
+    for bad, message in problems:
+        if bad:
+            raise BadInput(message)

@@ -71,6 +71,11 @@ class Dist:
         tdist.all_reduce(t)
         return t.tolist()
 
+    def sum_by_name(self, values: dict[str, float], device: str) -> dict[str, float]:
+        """Each named value summed over the ranks (every rank must pass the same names)."""
+        names = sorted(values)
+        return dict(zip(names, self.sum([float(values[n]) for n in names], device)))
+
     def max(self, value: int, device: str) -> int:
         if self.world == 1:
             return value
@@ -116,6 +121,11 @@ class Dist:
             tdist.destroy_process_group()
 
 
+def unwrap(model):
+    """The model inside a DDP wrapper (FSDP2 shards in place, nothing to unwrap)."""
+    return getattr(model, "module", model)
+
+
 def gradient_sync(model, sync: bool):
     """Skip the gradient all-reduce on all but the last micro-batch of a step."""
     if hasattr(model, "no_sync") and not sync:
@@ -126,7 +136,20 @@ def gradient_sync(model, sync: bool):
 
 
 def relaunch(nproc: int, argv: list[str]) -> None:
-    """Re-run this train command under torchrun with `nproc` processes on this machine (replaces this process)."""
+    """Re-run this train command (`argv`, without the program name) under torchrun with `nproc` processes on this
+    machine, replacing this process; --nproc is left out, since torchrun's environment says the rest."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
-    cmd += ["-m", "rlvrkit.commands.cli", *argv]
+    cmd += ["-m", "rlvrkit.commands.cli", *_without_nproc(argv)]
     os.execv(sys.executable, cmd)
+
+
+def _without_nproc(args: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out

@@ -12,6 +12,8 @@ rewritten under the same name (the next batch of a Makefile loop) is new data an
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,98 +22,137 @@ import torch
 
 from rlvrkit import checkpoint
 from rlvrkit.advantages import mean, std
-from rlvrkit.errors import Failure
-from rlvrkit.groups import contiguous_groups, drop_reason, group_stats
-from rlvrkit.jsonl import STREAM, streams
+from rlvrkit.errors import BadInput
+from rlvrkit.groups import Scored, contiguous_groups, scored_batches
+from rlvrkit.jsonl import STREAM, Source, streams
+from rlvrkit.models import check_weights
 from rlvrkit.train.batch import Sample, batch_samples, check_train_record, shard
-from rlvrkit.train.config import TrainConfig, resolve
-from rlvrkit.train.dist import Dist
-from rlvrkit.train.policy import build_policy, build_reference, make_optimizer
+from rlvrkit.train.config import TrainConfig, TrainOptions, resolve
+from rlvrkit.train.dist import Dist, relaunch
+from rlvrkit.train.optim import make_optimizer
+from rlvrkit.train.policy import build_policy, build_reference
 from rlvrkit.train.state import gather, read_state, restore, write_version
-from rlvrkit.train.step import train_batch
+from rlvrkit.train.step import BatchSize, train_batch
 
 
-def run_train(run_dir: str, given: dict, *, input=STREAM, output=STREAM, on_error="fail", rejects=None, log) -> None:
-    """Train on the records in `input`, publishing versions in `run_dir`; `given` holds the options the user set."""
+def run_train(source: Source, output: str, opts: TrainOptions, log) -> None:
+    """`rlvr train`: learn from the records of `source`, publish versions in opts.ckpt, metrics to `output`.
+
+    With opts.nproc > 1 outside torchrun, the command line this process runs (sys.argv) is run again under torchrun.
+    """
+    if opts.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        relaunch(opts.nproc, sys.argv[1:])
     dist = Dist.from_env()
     try:
-        _train(Path(run_dir), given, dist, input=input, output=output, on_error=on_error, rejects=rejects, log=log)
+        _train(source, output, opts, dist, log)
     except BaseException:
         dist.close(together=False)
         raise
     dist.close()
 
 
-def _train(run_dir: Path, given: dict, dist: Dist, *, input, output, on_error, rejects, log) -> None:
+def _train(source: Source, output: str, opts: TrainOptions, dist: Dist, log) -> None:
+    run_dir = Path(opts.ckpt)
+    if dist.main:
+        checkpoint.check_writable(run_dir)
     resume = checkpoint.latest(run_dir)
     saved = read_state(resume.path) if resume else None
-    if given.get("model") is not None:
-        given = {**given, "model": str(Path(given["model"]).resolve())}
-    cfg, changed = resolve(given, saved["config"] if saved else None)
-    say = log.info if dist.main else (lambda _: None)
-    torch.manual_seed(cfg.seed)
-    device = dist.device(cfg.device)
-    model, tokenizer = build_policy(cfg, resume, device)
-    reference = build_reference(cfg, device)
-    model = dist.wrap(model, fsdp=cfg.fsdp, device=device)
-    optimizer = make_optimizer(model, cfg)
-    step = version = 0
-    source = _identity(input)
-    skip = 0
-    if resume:
-        restore(resume.path, model, optimizer)
-        step, version = saved["step"], saved["version"]
-        if source is not None and saved["cursor"]["input"] == source:
-            skip = saved["cursor"]["groups"]
-        say(
-            f"resumed {run_dir} at version {version} (step {step})"
-            + (f"; changed {', '.join(changed)}" if changed else "")
-        )
-        if skip:
-            say(f"skipping the first {skip} groups of {input}: the run already trained on them")
-    else:
-        mode = f"LoRA r={cfg.lora_r}" if cfg.lora else "full"
-        say(f"new run in {run_dir}: {cfg.objective} on {cfg.model} ({mode})")
-    pad_id = tokenizer.pad_token_id
+    cfg, changed = resolve(opts, saved["config"] if saved else None)
+    check_weights(cfg.model)
+    run = Run(run_dir, cfg, dist, resume, saved, _identity(source.path))
+    if dist.main:
+        _say_start(run, resume, changed, source.path, log)
+    io = streams(source, output, check=check_train_record, log=log) if dist.main else _nothing()
+    progress = log.progress("steps", total=cfg.max_steps) if dist.main else contextlib.nullcontext()
+    with io as (records, out), progress:
+        batches = _batches(records, cfg, run.skip, log) if dist.main else None
+        while not run.done:
+            payload = dist.share(_next_payload(batches, cfg, run.version) if dist.main else None, run.device)
+            if payload is None:
+                break
+            rows = run.train(payload)
+            if dist.main:
+                for row in rows:
+                    out.write(row)
+                out.flush()
+                progress.advance(len(rows))
+        run.publish(unless_published=True)
 
-    io = streams(input, output, check=check_train_record, on_error=on_error, rejects=rejects, log=log)
-    with io if dist.main else contextlib.nullcontext((None, None)) as (records, out):
-        batches = _batches(records, cfg, skip, log) if dist.main else None
-        with log.progress("steps", total=cfg.max_steps) if dist.main else contextlib.nullcontext() as progress:
-            published = version
-            while cfg.max_steps is None or step < cfg.max_steps:
-                payload = _next_payload(batches, cfg, version) if dist.main else None
-                payload = dist.share(payload, device)
-                if payload is None:
-                    break
-                samples = [Sample(**s) for s in payload["samples"]]
-                results = train_batch(
-                    model,
-                    reference,
-                    optimizer,
-                    shard(samples, dist.rank, dist.world),
-                    num_seqs=len(samples),
-                    num_tokens=sum(len(s.completion_ids) for s in samples),
-                    cfg=cfg,
-                    dist=dist,
-                    device=device,
-                    pad_id=pad_id,
-                    max_tokens=payload["max_tokens"],
-                    step=step,
-                )
-                step += len(results)
-                version += 1
-                cursor = {"input": source, "groups": payload["consumed"]}
-                if version % cfg.save_every == 0 or (cfg.max_steps is not None and step >= cfg.max_steps):
-                    _publish(run_dir, model, optimizer, tokenizer, cfg, step, version, cursor, dist)
-                    published = version
-                if dist.main:
-                    for i, result in enumerate(results):
-                        out.write(_metrics(step - len(results) + i + 1, version, payload["batch"], result))
-                    out.flush()
-                    progress.advance(len(results))
-            if version != published:
-                _publish(run_dir, model, optimizer, tokenizer, cfg, step, version, cursor, dist)
+
+@contextlib.contextmanager
+def _nothing():
+    yield None, None
+
+
+class Run:
+    """A training run in progress: the model, its reference and optimizer, and where the run stands (step, version,
+    position in the input)."""
+
+    def __init__(self, run_dir: Path, cfg: TrainConfig, dist: Dist, resume, saved: dict | None, identity):
+        torch.manual_seed(cfg.seed)
+        self.run_dir, self.cfg, self.dist = run_dir, cfg, dist
+        self.device = dist.device(cfg.device)
+        model, self.tokenizer = build_policy(cfg, resume, self.device)
+        self.reference = build_reference(cfg, self.device)
+        self.model = dist.wrap(model, fsdp=cfg.fsdp, device=self.device)
+        self.optimizer = make_optimizer(self.model, cfg)
+        self.step = self.version = self.skip = 0
+        if resume:
+            restore(resume.path, self.model, self.optimizer)
+            self.step, self.version = saved["step"], saved["version"]
+            if identity is not None and saved["cursor"]["input"] == identity:
+                self.skip = saved["cursor"]["groups"]
+        self.published = self.version
+        self.cursor = {"input": identity, "groups": self.skip}
+
+    @property
+    def done(self) -> bool:
+        return self.cfg.max_steps is not None and self.step >= self.cfg.max_steps
+
+    def train(self, payload: dict) -> list[dict]:
+        """Train on one batch (the message every rank got), publish when due; the metrics line of each step."""
+        samples = [Sample(**s) for s in payload["samples"]]
+        size = BatchSize(len(samples), sum(len(s.completion_ids) for s in samples), payload["max_tokens"])
+        mine = shard(samples, self.dist.rank, self.dist.world)
+        pad_id = self.tokenizer.pad_token_id
+        args = (self.model, self.reference, self.optimizer, mine, size, self.cfg, self.dist, self.device, pad_id)
+        results = train_batch(*args, step=self.step)
+        first = self.step + 1
+        self.step += len(results)
+        self.version += 1
+        self.cursor = {**self.cursor, "groups": payload["consumed"]}
+        if self.version % self.cfg.save_every == 0 or self.done:
+            self.publish()
+        return [_metrics(first + i, self.version, payload["batch"], r) for i, r in enumerate(results)]
+
+    def publish(self, unless_published: bool = False) -> None:
+        """Write the current version (every rank takes part; rank 0 writes), then prune old ones."""
+        if unless_published and self.published == self.version:
+            return
+        model_state, optim_state = gather(self.model, self.optimizer, fsdp=self.cfg.fsdp)
+        if self.dist.main:
+            state = {"step": self.step, "version": self.version, "config": self.cfg.to_json(), "cursor": self.cursor}
+
+            def write(folder: Path) -> None:
+                write_version(folder, self.model, self.tokenizer, model_state, optim_state, state)
+
+            kind = "adapter" if self.cfg.lora else "full"
+            checkpoint.publish(self.run_dir, self.version, kind, self.cfg.model, write)
+            checkpoint.prune(self.run_dir, self.cfg.keep)
+        self.published = self.version
+        self.dist.barrier()
+
+
+def _say_start(run: Run, resume, changed: list[str], path: str, log) -> None:
+    cfg = run.cfg
+    if resume is None:
+        mode = f"LoRA r={cfg.lora_r}" if cfg.lora else "full"
+        log.info(f"new run in {run.run_dir}: {cfg.objective} on {cfg.model} ({mode})")
+        return
+    change = f"; changed {', '.join(changed)}" if changed else ""
+    log.info(f"resumed {run.run_dir} at version {run.version} (step {run.step}){change}")
+    if run.skip:
+        log.info(f"skipping the first {run.skip} groups of {path}: the run already trained on them")
 
 
 def _identity(path: str) -> dict | None:
@@ -122,57 +163,59 @@ def _identity(path: str) -> dict | None:
     return {"path": str(Path(path).resolve()), "inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _batches(records, cfg: TrainConfig, skip: int, log) -> Iterator[tuple[list[list[dict]], Counter, int]]:
-    """(kept groups, drops by reason, groups consumed so far) for each batch; a last partial batch at the end of the
-    input, unless the input ended at a bad line (then the run stops without training on it)."""
-    kept: list[list[dict]] = []
+def _batches(records, cfg: TrainConfig, skip: int, log) -> Iterator[tuple[list[Scored], Counter, int]]:
+    """(kept groups with their advantages, drops by reason, groups consumed so far) for each batch; a last partial
+    batch at the end of the input, unless the input ended at a bad line (then the run stops without training on it).
+    The first `skip` groups were trained on before (a resumed run reading the same file again)."""
+    read = Counter()
+    groups = _skipping(contiguous_groups(records, records.reject), skip, read, cfg, log)
     dropped: Counter = Counter()
-    consumed = 0
+    for batch in scored_batches(groups, cfg.rule, cfg.batch_groups, dropped, recorded=True):
+        if len(batch) < cfg.batch_groups and records.failure is not None:
+            return
+        yield batch, dropped.copy(), read["groups"]
+        dropped.clear()
+
+
+def _skipping(groups, skip: int, read: Counter, cfg: TrainConfig, log) -> Iterator[list[dict]]:
+    """The groups after the first `skip`, counting every group read; warns once when --loss srl meets non-SRL data."""
     warned = False
-    for group in contiguous_groups(records, records.reject):
-        consumed += 1
-        if consumed <= skip:
+    for group in groups:
+        read["groups"] += 1
+        if read["groups"] <= skip:
             continue
         if cfg.loss == "srl" and group[0].get("task") != "srl" and not warned:
-            log.warn(
-                f"--loss srl is the recipe for SRL step data, but group {group[0]['id']!r} has task "
-                f"{group[0].get('task', 'math')!r}"
-            )
+            task = group[0].get("task", "math")
+            log.warn(f"--loss srl is the recipe for SRL step data, but group {group[0]['id']!r} has task {task!r}")
             warned = True
-        stats = group_stats([float(r["reward"]) for r in group], solved_at=cfg.solved_at, std_kind=cfg.std)
-        reason = drop_reason(stats, cfg.drop_reasons, cfg.min_group_std)
-        if reason:
-            dropped[reason] += 1
-            continue
-        kept.append(group)
-        if len(kept) == cfg.batch_groups:
-            yield kept, dropped, consumed
-            kept, dropped = [], Counter()
-    if kept and records.failure is None:
-        yield kept, dropped, consumed
+        yield group
 
 
 def _next_payload(batches, cfg: TrainConfig, version: int) -> dict | None:
     """The next batch as a JSON-able message for every rank, or None when the input is done."""
     try:
-        groups, dropped, consumed = next(batches)
+        batch, dropped, consumed = next(batches)
     except StopIteration:
         return None
-    samples = batch_samples(groups, method=cfg.advantage, std_kind=cfg.std, eps=cfg.adv_eps)
-    max_tokens = cfg.max_tokens
-    if max_tokens is None:
-        limits = [g[0].get("sampling", {}).get("max_tokens") for g in groups if isinstance(g[0].get("sampling"), dict)]
-        max_tokens = max((m for m in limits if isinstance(m, int)), default=None)
+    samples = batch_samples(batch)
+    max_tokens = cfg.max_tokens or _sampled_max_tokens(batch)
     if cfg.objective == "dr-grpo" and not max_tokens:
-        raise Failure(
+        raise BadInput(
             "dr-grpo divides by the generation budget: give --max-tokens (the records carry no sampling.max_tokens)"
         )
     return {
         "samples": [s.to_json() for s in samples],
         "max_tokens": max_tokens,
         "consumed": consumed,
-        "batch": _batch_stats(samples, len(groups), dropped, version),
+        "batch": _batch_stats(samples, len(batch), dropped, version),
     }
+
+
+def _sampled_max_tokens(batch: list[Scored]) -> int | None:
+    """The largest sampling.max_tokens the batch's rollouts recorded."""
+    sampled = [s.records[0].get("sampling") for s in batch]
+    limits = [m.get("max_tokens") for m in sampled if isinstance(m, dict)]
+    return max((m for m in limits if isinstance(m, int)), default=None)
 
 
 def _batch_stats(samples: list[Sample], groups: int, dropped: Counter, version: int) -> dict:
@@ -206,16 +249,3 @@ def _metrics(step: int, version: int, batch: dict, result: dict) -> dict:
         "tokens_per_s": batch["tokens"] / max(seconds, 1e-9),
         **{k: batch[k] for k in ("staleness", "staleness_max", "groups_used", "groups_dropped", "dropped")},
     }
-
-
-def _publish(run_dir: Path, model, optimizer, tokenizer, cfg: TrainConfig, step, version, cursor, dist: Dist) -> None:
-    model_state, optim_state = gather(model, optimizer, fsdp=cfg.fsdp)
-    if dist.main:
-        state = {"step": step, "version": version, "config": cfg.to_json(), "cursor": cursor}
-
-        def write(folder: Path) -> None:
-            write_version(folder, model, tokenizer, model_state, optim_state, state)
-
-        checkpoint.publish(run_dir, version, "adapter" if cfg.lora else "full", cfg.model, write)
-        checkpoint.prune(run_dir, cfg.keep)
-    dist.barrier()

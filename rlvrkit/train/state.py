@@ -22,7 +22,8 @@ from torch.distributed.checkpoint.state_dict import (
     set_optimizer_state_dict,
 )
 
-from rlvrkit.train.policy import unwrap
+from rlvrkit.errors import Failure
+from rlvrkit.train.dist import unwrap
 
 TRAINER = "trainer"
 
@@ -59,7 +60,15 @@ def write_version(folder: Path, model, tokenizer, model_state: dict | None, opti
 
 
 def read_state(folder: Path) -> dict:
-    return json.loads((Path(folder) / TRAINER / "state.json").read_text())
+    """The train state a version saved (step, version, config, cursor); `Failure` when it cannot be read."""
+    path = Path(folder) / TRAINER / "state.json"
+    try:
+        state = json.loads(path.read_text())
+        if not all(key in state for key in ("step", "version", "config", "cursor")):
+            raise ValueError("a field is missing")
+    except (OSError, ValueError) as err:
+        raise Failure(f"cannot resume from {path}: {err}") from None
+    return state
 
 
 def restore(folder: Path, model, optimizer) -> None:

@@ -10,6 +10,8 @@ before the first update.
 from __future__ import annotations
 
 import time
+from collections import Counter
+from dataclasses import dataclass
 
 import torch
 
@@ -18,7 +20,21 @@ from rlvrkit.train.batch import Sample, collate, micro_batches
 from rlvrkit.train.config import TrainConfig
 from rlvrkit.train.dist import Dist, gradient_sync
 from rlvrkit.train.logprobs import completion_logprobs
-from rlvrkit.train.policy import autocast, lr_at, reference_logprobs
+from rlvrkit.train.optim import lr_at, set_lr
+from rlvrkit.train.policy import reference_logprobs
+from rlvrkit.train.precision import autocast
+
+# loss statistics averaged over the batch's completion tokens
+TOKEN_MEANS = ("clip_frac", "kl", "is_ratio_mean")
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    """The whole batch's totals, which every micro-batch's loss is normalised by (see rlvrkit.losses)."""
+
+    seqs: int
+    tokens: int
+    max_tokens: int | None  # dr-grpo's constant
 
 
 def train_batch(
@@ -26,22 +42,15 @@ def train_batch(
     reference,
     optimizer,
     mine: list[Sample],
-    *,
-    num_seqs: int,
-    num_tokens: int,
+    size: BatchSize,
     cfg: TrainConfig,
     dist: Dist,
     device: str,
     pad_id: int,
-    max_tokens: int | None,
     step: int,
 ) -> list[dict]:
-    """Run the optimizer steps for one batch; returns one dict of loss metrics per optimizer step."""
-    # Every rank runs at least one micro-batch (the last one carries the gradient all-reduce), and under FSDP the
-    # same number of them (each forward gathers the sharded weights); the padding ones have zero loss.
-    parts = [(collate(m, pad_id, device), True) for m in micro_batches(mine, cfg.micro_tokens)]
-    want = dist.max(len(parts), device) if cfg.fsdp else max(len(parts), 1)
-    parts += [(collate([_PLACEHOLDER], pad_id, device), False)] * (want - len(parts))
+    """Run the optimizer steps for one batch (this rank's share is `mine`); one dict of loss metrics per step."""
+    parts = _parts(mine, cfg, dist, device, pad_id)
     olds = _no_grad_logprobs(model, parts, device) if cfg.updates_per_batch > 1 else None
     refs = [reference_logprobs(model, reference, b, completion_logprobs) for b, _ in parts] if cfg.beta else None
     params = [p for p in model.parameters() if p.requires_grad]
@@ -49,62 +58,64 @@ def train_batch(
     for update in range(cfg.updates_per_batch):
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        sums = [0.0] * 5  # loss, clip·w, kl·w, is·w, w  (w = completion tokens of the micro-batch)
+        sums: Counter = Counter()  # update() adds every value, negative ones too (+= would drop them)
         for k, (b, real) in enumerate(parts):
-            stats: dict = {}
             with gradient_sync(model, sync=k == len(parts) - 1), autocast(device):
-                logp = completion_logprobs(model, b)
-                old = olds[k] if olds is not None else logp.detach()
-                loss = policy_loss(
-                    logp,
-                    old,
-                    b["advantages"],
-                    b["mask"],
-                    loss=cfg.objective,
-                    eps_low=cfg.clip[0],
-                    eps_high=cfg.clip[1],
-                    beta=cfg.beta,
-                    ref_logprobs=refs[k] if refs is not None else None,
-                    max_tokens=max_tokens,
-                    behaviour_logprobs=b["behaviour"],
-                    tis=cfg.tis,
-                    tis_cap=cfg.tis_cap,
-                    tis_mode=cfg.tis_mode,
-                    num_seqs=num_seqs,
-                    num_tokens=num_tokens,
-                    stats=stats,
-                )
-                if not real:
-                    loss = loss * 0.0
-                (loss * dist.world).backward()  # DDP averages gradients over ranks; the loss is a sum over them
-            w = float(b["mask"].sum()) if real else 0.0
-            sums = [
-                s + x
-                for s, x in zip(
-                    sums, (loss.item(), stats["clip_frac"] * w, stats["kl"] * w, stats["is_ratio_mean"] * w, w)
-                )
-            ]
+                old = olds[k] if olds is not None else None
+                sums.update(_backward(model, b, real, old, refs[k] if refs is not None else None, size, cfg, dist))
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-        if hasattr(grad_norm, "full_tensor"):
-            grad_norm = grad_norm.full_tensor()
         lr = lr_at(step + update, cfg)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(optimizer, lr)
         optimizer.step()
-        loss_sum, clip, kl, is_ratio, w = dist.sum(sums, device)
-        w = max(w, 1e-12)
-        out.append(
-            {
-                "loss": loss_sum,
-                "clip_frac": clip / w,
-                "kl": kl / w,
-                "is_ratio_mean": is_ratio / w,
-                "grad_norm": float(grad_norm),
-                "lr": lr,
-                "seconds": time.perf_counter() - start,
-            }
-        )
+        out.append(_step_metrics(dist.sum_by_name(sums, device), grad_norm, lr, time.perf_counter() - start))
     return out
+
+
+def _parts(mine: list[Sample], cfg: TrainConfig, dist: Dist, device: str, pad_id: int) -> list[tuple[dict, bool]]:
+    """This rank's micro-batches as (tensors, real). Every rank runs at least one (the last one carries the gradient
+    all-reduce), and under FSDP the same number (each forward gathers the sharded weights); padding ones are not real
+    and have zero loss."""
+    parts = [(collate(m, pad_id, device), True) for m in micro_batches(mine, cfg.micro_tokens)]
+    want = dist.max(len(parts), device) if cfg.fsdp else max(len(parts), 1)
+    return parts + [(collate([_PLACEHOLDER], pad_id, device), False)] * (want - len(parts))
+
+
+def _backward(model, b: dict, real: bool, old, ref, size: BatchSize, cfg: TrainConfig, dist: Dist) -> Counter:
+    """Forward, loss and backward of one micro-batch; returns its sums: loss, and each of TOKEN_MEANS × tokens."""
+    stats: dict = {}
+    logp = completion_logprobs(model, b)
+    loss = policy_loss(
+        logp,
+        old if old is not None else logp.detach(),
+        b["advantages"],
+        b["mask"],
+        loss=cfg.objective,
+        eps_low=cfg.clip[0],
+        eps_high=cfg.clip[1],
+        beta=cfg.beta,
+        ref_logprobs=ref,
+        max_tokens=size.max_tokens,
+        behaviour_logprobs=b["behaviour"],
+        tis=cfg.tis,
+        tis_cap=cfg.tis_cap,
+        tis_mode=cfg.tis_mode,
+        num_seqs=size.seqs,
+        num_tokens=size.tokens,
+        stats=stats,
+    )
+    if not real:
+        loss = loss * 0.0
+    (loss * dist.world).backward()  # DDP averages gradients over ranks; the loss is a sum over them
+    tokens = float(b["mask"].sum()) if real else 0.0
+    return Counter({"loss": loss.item(), "tokens": tokens, **{k: stats[k] * tokens for k in TOKEN_MEANS}})
+
+
+def _step_metrics(sums: dict, grad_norm, lr: float, seconds: float) -> dict:
+    if hasattr(grad_norm, "full_tensor"):  # FSDP2 returns a sharded norm
+        grad_norm = grad_norm.full_tensor()
+    tokens = max(sums.get("tokens", 0.0), 1e-12)
+    means = {k: sums.get(k, 0.0) / tokens for k in TOKEN_MEANS}
+    return {"loss": sums.get("loss", 0.0), **means, "grad_norm": float(grad_norm), "lr": lr, "seconds": seconds}
 
 
 def _no_grad_logprobs(model, parts, device) -> list[torch.Tensor]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 
-from rlvrkit.jsonl import dumps, streams
+from rlvrkit.jsonl import Source, dumps, streams
 from rlvrkit.verify.jobs import Job, Verdict, prepare, record_check, work
 from rlvrkit.verify.pool import Done, Pool
 from rlvrkit.verify.spec import CORRECTNESS, STATUSES, Options
@@ -212,13 +212,10 @@ def _may_use_math(opts: Options) -> bool:
     return "math" in names or ("task" in names and opts.task in (None, "math"))
 
 
-def run_verify(input: str, output: str, opts: Options, *, on_error: str = "fail", rejects=None, log) -> None:
-    """`rlvr verify`: records from `input`, verified records to `output`, the summary to `log`."""
+def run_verify(source: Source, output: str, opts: Options, log) -> None:
+    """`rlvr verify`: records from `source`, verified records to `output`, the summary to `log`."""
     with Engine(opts) as engine:
-        with streams(input, output, check=record_check(opts), on_error=on_error, rejects=rejects, log=log) as (
-            records,
-            out,
-        ):
+        with streams(source, output, check=record_check(opts), log=log) as (records, out):
             with log.progress("records") as progress:
 
                 def emit(finished: list[bytes]) -> None:

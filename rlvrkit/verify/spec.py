@@ -57,9 +57,11 @@ def cores() -> int:
 
 @dataclass(frozen=True)
 class Options:
-    terms: tuple[tuple[str, float], ...] = (("task", 1.0),)
+    """`rlvr verify`'s options."""
+
+    terms: tuple[tuple[str, float], ...] = (("task", 1.0),)  # --reward, parsed by parse_reward
     task: str | None = None  # force this verifier for the `task` term
-    jobs: int = 1  # worker processes
+    jobs: int | None = None  # worker processes; None: one per CPU core
     timeout: float = 5.0  # seconds per record, at most
     max_chars: int = 20_000  # longest completion text a verifier sees (the tail is kept)
     precision: int = 6  # math: decimal places floats are rounded to before comparing
@@ -67,6 +69,14 @@ class Options:
     boxed_only: bool = False  # math: only a \boxed{} answer counts
     max_len: int | None = None  # length: L_max in tokens (default: the record's sampling.max_tokens)
     len_cache: int | None = None  # length: L_cache in tokens (default: a fifth of L_max, DAPO's 4096 of 20480)
+
+    def __post_init__(self):
+        if isinstance(self.terms, str):
+            object.__setattr__(self, "terms", parse_reward(self.terms))
+        if self.jobs is None:
+            object.__setattr__(self, "jobs", cores())
+        if self.max_len is not None and self.len_cache is not None and self.len_cache > self.max_len:
+            raise ValueError(f"--len-cache {self.len_cache} is more than --max-len {self.max_len}")
 
     @property
     def names(self) -> tuple[str, ...]:
