@@ -106,7 +106,7 @@ def run_ours(args, model, tokenizer, device) -> float:
     from rlvrkit.train.batch import Sample
     from rlvrkit.train.config import TrainConfig
     from rlvrkit.train.dist import Dist
-    from rlvrkit.train.step import train_batch
+    from rlvrkit.train.step import BatchSize, train_batch
 
     rows = batch(args, len(tokenizer))
     samples = []
@@ -119,8 +119,8 @@ def run_ours(args, model, tokenizer, device) -> float:
     if args.grad_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
-    kw = dict(num_seqs=len(samples), num_tokens=sum(len(s.completion_ids) for s in samples), cfg=cfg, dist=Dist(),
-              device=device, pad_id=tokenizer.pad_token_id, max_tokens=args.completion_len)  # fmt: skip
+    size = BatchSize(len(samples), sum(len(s.completion_ids) for s in samples), args.completion_len)
+    kw = dict(size=size, cfg=cfg, dist=Dist(), device=device, pad_id=tokenizer.pad_token_id)
     train_batch(model, None, optimizer, samples, step=0, **kw)  # warm-up
     sync(device)
     start = time.perf_counter()

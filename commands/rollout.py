@@ -31,7 +31,7 @@ BATCH_DEFAULT = ", ".join(f"{size} with {name}" for name, size in BATCH_SIZE.ite
 
 
 @guard(log)
-def rollout(
+def rollout(  # long only by its option declarations, one per option with its help; the body is one call
     ctx: typer.Context,
     model: Model,
     adapter: Annotated[

@@ -30,7 +30,7 @@ DEFAULTS = ScoreOptions()
 
 
 @guard(log)
-def score(
+def score(  # long only by its option declarations, one per option with its help; the body is one call
     ctx: typer.Context,
     batch_groups: Annotated[
         Optional[int],

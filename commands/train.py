@@ -59,7 +59,7 @@ LR_DEFAULT = f"{recipes.LEARNING_RATE['full']:g} full, {recipes.LEARNING_RATE['l
 
 
 @guard(log)
-def train(
+def train(  # long only by its option declarations, one per option with its help; the body is one call
     ctx: typer.Context,
     model: shown(Model, "the run's own, when resuming") = D.model,
     lora: Annotated[
@@ -233,5 +233,4 @@ def train(
     """
     from rlvrkit.train.loop import run_train
 
-    opts = TrainOptions(ckpt, options(TrainConfig, ctx), given(ctx), nproc)
-    run_train(source(ctx), output, opts, log)
+    run_train(source(ctx), output, TrainOptions(ckpt, options(TrainConfig, ctx), given(ctx), nproc), log)

@@ -16,7 +16,7 @@ REWARD, MATH, LENGTH, WORKERS = "Reward", "Math answers", "Length penalty", "Wor
 
 
 @guard(log)
-def verify(
+def verify(  # long only by its option declarations, one per option with its help; the body is one call
     ctx: typer.Context,
     terms: Annotated[
         str,

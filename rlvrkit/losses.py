@@ -109,19 +109,7 @@ def policy_loss(
         total = total + beta * _aggregate(kl, lengths, kl_loss, num_seqs, num_tokens, max_tokens)
 
     if stats is not None:
-        with torch.no_grad():
-            if sequence_level:
-                stats["clip_frac"] = clip_active.float().mean().item()
-                stats["ratio_mean"] = ratio.mean().item()
-            else:
-                stats["clip_frac"] = _masked_mean(clip_active.float(), mask)
-                stats["ratio_mean"] = _masked_mean(ratio, mask)
-            stats["kl"] = _masked_mean(kl, mask) if kl is not None else 0.0
-            if is_weight is not None:
-                weight = is_weight if is_weight.dim() == 2 else is_weight[:, None].expand_as(mask)
-                stats["is_ratio_mean"] = _masked_mean(weight, mask)
-            else:
-                stats["is_ratio_mean"] = 1.0
+        stats.update(_stats(ratio, clip_active, kl, is_weight, mask))
     return total
 
 
@@ -164,6 +152,24 @@ def _is_weight(old, behaviour, mask, level, cap, mode, sequence_level) -> Tensor
     if mode == "mask":
         return (rho <= cap).to(rho.dtype)
     raise ValueError(f"tis_mode must be 'truncate' or 'mask', not {mode!r}")
+
+
+@torch.no_grad()
+def _stats(ratio: Tensor, clip_active: Tensor, kl: Tensor | None, is_weight: Tensor | None, mask: Tensor) -> dict:
+    """clip_frac and ratio_mean over sequences (gspo, luspo: [N]) or completion tokens ([N, T]); kl and
+    is_ratio_mean over completion tokens."""
+    if ratio.dim() == 1:
+        clip_frac, ratio_mean = clip_active.float().mean().item(), ratio.mean().item()
+    else:
+        clip_frac, ratio_mean = _masked_mean(clip_active.float(), mask), _masked_mean(ratio, mask)
+    if is_weight is not None and is_weight.dim() == 1:
+        is_weight = is_weight[:, None].expand_as(mask)
+    return {
+        "clip_frac": clip_frac,
+        "ratio_mean": ratio_mean,
+        "kl": _masked_mean(kl, mask) if kl is not None else 0.0,
+        "is_ratio_mean": _masked_mean(is_weight, mask) if is_weight is not None else 1.0,
+    }
 
 
 def _masked_mean(x: Tensor, mask: Tensor) -> float:

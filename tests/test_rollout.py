@@ -15,10 +15,10 @@ import torch
 from conftest import jsonl, read_jsonl, rlvr
 
 from rlvrkit.checkpoint import publish
-from rlvrkit.models import load_model, load_tokenizer
-from rlvrkit.rollout.engine import Policy, Request
 from rlvrkit.jsonl import Source
 from rlvrkit.log import Log
+from rlvrkit.models import load_model, load_tokenizer
+from rlvrkit.rollout.engine import Policy, Request
 from rlvrkit.rollout.options import RolloutOptions, Sampling
 from rlvrkit.rollout.run import Prompt, plan, run_rollout
 from rlvrkit.rollout.sampling import draw, filter_top_k_top_p, generators

@@ -111,38 +111,14 @@ class TransformersEngine:
     def generate(self, requests: list[Request], params: Sampling) -> list[Completion]:
         if not requests:
             return []
-        device = self.device
-        model = self.model
-        # 1. prefill each distinct prompt once, left-padded
-        distinct: dict[tuple[int, ...], int] = {}
-        rows = [distinct.setdefault(tuple(r.prompt_ids), len(distinct)) for r in requests]
-        prompts = list(distinct)
-        width = max(map(len, prompts))
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for i, p in enumerate(prompts):
-            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
-            mask[i, width - len(p) :] = 1
-        ids, mask = ids.to(device), mask.to(device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-        cache = kv_cache(out)
-        # 2. one row per request
-        index = torch.tensor(rows, device=device)
-        if len(prompts) != len(requests) or rows != list(range(len(rows))):
-            cache.batch_select_indices(index)
-        logits = out.logits[index, -1]
-        mask = mask[index]
-        position = positions[index, -1]
-        seeds = [sequence_seed(params.seed, r.key, r.sample, r.epoch) for r in requests]
-        gens = generators(seeds, device)
+        cache, logits, mask, position = self._prefill(requests)
+        gens = generators([sequence_seed(params.seed, r.key, r.sample, r.epoch) for r in requests], self.device)
         live = list(range(len(requests)))  # request index of each batch row
         tokens_out: list[list[int]] = [[] for _ in requests]
         logps_out: list[list[float]] = [[] for _ in requests]
         done: list[Completion | None] = [None] * len(requests)
         window = max((len(s) for s in params.stop), default=0) + 8  # tokens of tail to search for a stop string
-        # 3. decode
-        for step in range(params.max_tokens):
+        for step in range(params.max_tokens):  # 3. decode
             tokens, logps = next_tokens(logits, params, gens)
             keep = []
             for row, (req, tok, lp) in enumerate(zip(live, tokens.tolist(), logps.tolist())):
@@ -156,23 +132,38 @@ class TransformersEngine:
             if not keep:
                 break
             if len(keep) < len(live):
-                sel = torch.tensor(keep, device=device)
+                sel = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(sel)
                 tokens, mask, position = tokens[sel], mask[sel], position[sel]
                 live = [live[k] for k in keep]
                 gens = [gens[k] for k in keep]
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=1)
             position = position + 1
-            out = model(
-                input_ids=tokens[:, None],
-                attention_mask=mask,
-                position_ids=position[:, None],
-                use_cache=True,
-                **{self.cache_arg: cache},
-            )
-            cache = kv_cache(out)
-            logits = out.logits[:, -1]
+            args = {"input_ids": tokens[:, None], "attention_mask": mask, "position_ids": position[:, None]}
+            out = self.model(**args, use_cache=True, **{self.cache_arg: cache})
+            cache, logits = kv_cache(out), out.logits[:, -1]
         return done  # type: ignore[return-value]
+
+    def _prefill(self, requests: list[Request]):
+        """1. Prefill each distinct prompt once, left-padded; 2. give each request its prompt's cache row.
+        Returns the cache, the next-token logits, the attention mask and the last position of each request's row."""
+        distinct: dict[tuple[int, ...], int] = {}
+        rows = [distinct.setdefault(tuple(r.prompt_ids), len(distinct)) for r in requests]
+        prompts = list(distinct)
+        width = max(map(len, prompts))
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p) :] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+        cache = kv_cache(out)
+        index = torch.tensor(rows, device=self.device)
+        if len(prompts) != len(requests) or rows != list(range(len(rows))):
+            cache.batch_select_indices(index)
+        return cache, out.logits[index, -1], mask[index], positions[index, -1]
 
     def _hit_stop(self, ids: list[int], params: Sampling, window: int) -> bool:
         if not params.stop:
