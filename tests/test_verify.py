@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from functools import cache
 
 import pytest
-from conftest import DATA, ctrl_c_reaches_it, heavy_imports, jsonl, piped_to_head, read_jsonl, rlvr
+from conftest import DATA, ROOT, ctrl_c_reaches_it, heavy_imports, jsonl, piped_to_head, read_jsonl, rlvr
 
 
 @cache
@@ -327,3 +328,87 @@ def test_verify_does_not_import_torch():
     stdout, heavy = heavy_imports(["verify"], b'{"answer": "1", "completion": "\\\\boxed{1}"}\n')
     assert json.loads(stdout)["verdict"]["status"] == "ok"
     assert "torch" not in heavy and "transformers" not in heavy
+
+
+def statuses_are(cases: list[tuple]) -> list[dict]:
+    """Verify (reference, completion, expected status) cases with `rlvr verify`; return the records it wrote."""
+    got, _ = verified(records=[{"answer": a, "completion": c} for a, c, _ in cases])
+    statuses = [r["verdict"]["status"] for r in got]
+    assert statuses == [s for _, _, s in cases], [(c[0], c[1][-40:], r["verdict"]) for c, r in zip(cases, got)]
+    return got
+
+
+def test_numeric_references_json_numbers_and_e_notation(data_dir):
+    cases = [
+        (2.5e-05, r"\boxed{0.000025}", "ok"),  # a JSON number: not 2.5·e − 5
+        (2.5e-05, "So it is 2.5e-5.", "ok"),  # e-notation in the answer too
+        (2.5e-05, r"\boxed{2.5 \times 10^{-5}}", "ok"),
+        (2.5e-05, r"\boxed{0.00025}", "wrong"),
+        (1e16, r"\boxed{10^{16}}", "ok"),
+        (1e16, r"\boxed{1e16}", "ok"),
+        ("1e-07", r"\boxed{0}", "wrong"),  # compared at the reference's scale, not to six decimal places
+        ("4.7e-34", r"\boxed{3.2 \times 10^{-34}}", "wrong"),
+        ("-6e+25", r"\boxed{-6 \times 10^{25}}", "ok"),
+        ("-6e+25", r"\boxed{6 \times 10^{25}}", "wrong"),
+        (123456789012345678901234567890, r"\boxed{123456789012345678901234567890}", "ok"),  # wider than 64 bits
+        ("2e", r"\boxed{2e}", "ok"),  # Euler's e stays Euler's e
+    ]
+    with open(data_dir / "physics.jsonl") as f:
+        physics = [row["answer"] for row in map(json.loads, f) if "e-" in row["answer"] or "e+" in row["answer"]]
+    assert len(physics) == 9
+    cases += [(a, "The answer is $\\boxed{" + format(Decimal(a), "f") + "}$.", "ok") for a in physics]
+    statuses_are(cases)
+
+
+def test_degenerate_references_are_compared_as_text():
+    cases = [
+        ("12:00", r"\boxed{12:00}", "ok"),  # parses to 12/0, complex infinity: compared as text
+        ("12:00", r"The meeting starts at $\boxed{12 : 00}$.", "ok"),
+        ("12:00", r"\boxed{11:00}", "wrong"),
+        ("12:00", r"\boxed{12}", "wrong"),
+        (r"05\!:\!00", r"\boxed{05\!:\!00}", "ok"),  # MATH train/number_theory
+        ("0:00", r"\boxed{1:00}", "wrong"),  # 0/0, NaN
+        ("5", r"\boxed{5:00}", "wrong"),  # a degenerate answer is no match for a number
+        # math-verify cannot parse it, but its text of it is whole: the same text is right, other text undecided
+        (
+            r"x = \frac{1}{2}, x = \frac{-1 \pm \sqrt{13}}{4}",
+            r"\boxed{x = \frac{1}{2}, x = \frac{-1 \pm \sqrt{13}}{4}}",
+            "ok",
+        ),
+        (r"x = \frac{1}{2}, x = \frac{-1 \pm \sqrt{13}}{4}", r"\boxed{x = \frac{1}{2}}", "bad_reference"),
+        ("a + b + c", r"\boxed{a + b + c}", "bad_reference"),  # its text loses "b + c": nothing to compare
+    ]
+    statuses_are(cases)
+
+
+def test_answers_boxed_in_several_parts():
+    a = "For part (a) the answer is $\\boxed{(3, 3)}$.\n\nFor part (b), checking the boundary again, $\\boxed{(1, 1)}$."
+    cases = [
+        ("(3, 3), (1, 1)", a, "ok"),
+        ("(3, 3), (1, 1)", a.replace("(1, 1)}", "(1, 2)}"), "wrong"),
+        ("(3, 3), (1, 1)", r"Part (b) is $\boxed{(1, 1)}$; back in part (a), $\boxed{(3, 3)}$.", "ok"),
+        ("2, 5", r"One factor gives $x = \boxed{2}$. The other factor gives $x = \boxed{5}$.", "ok"),
+        ("2, 5", r"We try $\boxed{2}$ first. So the answer is $\boxed{3}$.", "wrong"),
+        ("2, 5", r"So the answer is $\boxed{5}$.", "wrong"),
+        ("5", r"We try $\boxed{3}$ first, which fails. So the answer is $\boxed{5}$.", "ok"),  # one part: the last box
+        ("3", r"We try $\boxed{3}$ first, which fails. So the answer is $\boxed{4}$.", "wrong"),
+    ]
+    got = statuses_are(cases)
+    assert got[0]["verdict"]["extracted"] == "(3, 3),(1, 1)"
+
+
+def test_agreement_with_labelled_pairs_is_at_least_plain_math_verify():
+    """tests/data/verify_pairs.jsonl (math-verify's own test cases, its documented behaviour, MATH, GSM8K and physics
+    pairs, the defects above) through rlvr's real path and through plain math-verify: rlvr agrees with the labels at
+    least as often, and every pair it disagrees with names why rlvr's verdict is the one a reward wants."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import verify_agreement as bench
+
+    pairs = bench.read_pairs(bench.PAIRS)
+    plain = bench.plain_verdicts(pairs, jobs=2, timeout=10)
+    ours = bench.rlvr_verdicts(pairs, jobs=2, timeout=10)
+    n, plain_agree, rlvr_agree = bench.agreement(pairs, plain, ours)["overall"]
+    assert n >= 1200 and rlvr_agree >= plain_agree
+    assert rlvr_agree / n >= 0.995, f"rlvr agrees on {rlvr_agree}/{n} pairs"
+    unexplained = [k for k in bench.disagreements(pairs, ours) if "rlvr_differs" not in pairs[k]]
+    assert [(pairs[k]["gold"], pairs[k]["pred"][-80:], ours[k]) for k in unexplained] == []

@@ -4,14 +4,27 @@ import json
 import os
 import signal
 import time
+from decimal import Decimal
 
 import pytest
 
-from rlvrkit.verify import mcq
+from rlvrkit.verify import jobs, mcq
+from rlvrkit.verify.jobs import Job, Verdict, prepare
 from rlvrkit.verify.pool import Pool
 from rlvrkit.verify.shaping import format_reward, length_penalty
-from rlvrkit.verify.spec import parse_reward
-from rlvrkit.verify.text import answer_region, last_boxed, split_think, tail
+from rlvrkit.verify.spec import Options, parse_reward
+from rlvrkit.verify.text import (
+    answer_region,
+    last_boxed,
+    last_boxes,
+    marked_answer,
+    plain_numbers,
+    reference_parts,
+    restated,
+    scientific,
+    split_think,
+    tail,
+)
 
 
 def work(task):
@@ -146,3 +159,56 @@ def test_engine_turns_worker_trouble_into_statuses():
     assert got[4]["verdict"]["ms"] == 0.0  # the same task as record 3: verified once
     assert ("warn", "the verifier failed on 1 record (RecursionError x1); they count as wrong") in summary
     assert "workers recycled 2 (1 overran, 1 died)" in summary[0][1] and "cache hits 1" in summary[0][1]
+
+
+def test_e_notation_is_written_out_and_scientific_references_are_recognised():
+    assert plain_numbers("so 2.5e-05, 1e+16 and 3E8.") == "so 0.000025, 10000000000000000 and 300000000."
+    assert plain_numbers(r"-6e+25 \boxed{4.7e-34}") == r"-60000000000000000000000000 \boxed{0." + "0" * 33 + "47}"
+    assert plain_numbers("1.5e300 and -2E-150") == r"1.5 \times 10^{300} and -2 \times 10^{-150}"
+    for kept in (r"2e", "x1e5", r"\boxed{e-1}", "7p+4e", "1.2.3e4", "1e5000"):
+        assert plain_numbers(kept) == kept  # Euler's e, a name, no number, an exponent of four digits
+    assert scientific("2.5e-05") == (Decimal("0.000025"), -5) and scientific("-6e+25") == (Decimal("-6e25"), 25)
+    assert scientific(r"4.7 \times 10^{-34}") == (Decimal("4.7e-34"), -34) and scientific("3 \\cdot 10^8")[1] == 8
+    assert scientific("12") is None and scientific("2e") is None and scientific(r"\frac{1}{2}") is None
+
+
+def test_reference_parts_and_last_boxes():
+    parts = {"(3, 3), (1, 1)": 2, "1,-2": 2, "[0,1)": 1, r"20,\!000": 1, "1,000": 1, r"\{1,2\}": 1, "a; b": 2}
+    assert {r: reference_parts(r) for r in parts} == parts
+    text = r"For (a), $\boxed{(3, 3)}$; then, after more work, (b) is $\boxed{(1, 1)}$."
+    assert last_boxes(text, 2) == ["(3, 3)", "(1, 1)"] and last_boxes(text, 3) is None
+    assert last_boxes(r"\boxed{1} and \boxed{}", 2) is None  # an empty box is no part
+
+
+def test_gsm8k_and_minerva_final_answers():
+    assert marked_answer("16 - 3 - 4 = 9, 9 * 2 = 18\n#### 18\n") == "18"
+    assert marked_answer("#### Step 1\nso it is 18") is None and marked_answer("##### 18") is None
+    minerva = r"Interest $\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct."
+    assert restated(minerva) == ". Final Answer: The final answer is $10,455$. I hope it is correct."
+    assert restated(r"The final answer is $\boxed{5}$.") is None and restated(r"\boxed{5}, the final answer.") is None
+
+
+def test_prepare_puts_the_parts_alternative_in_the_task_and_the_key():
+    opts = Options()
+    text = "For part (a) the answer is $\\boxed{(3, 3)}$.\n\nFor part (b), checking the boundary, $\\boxed{(1, 1)}$."
+    job = prepare("task", {"answer": "(3, 3), (1, 1)", "completion": text}, opts)
+    assert isinstance(job, Job) and job.task["ans"] == "(1, 1)" and job.task["alt"] == "(3, 3),(1, 1)"
+    assert "(3, 3),(1, 1)" in job.key  # the cache key is made of what the worker reads
+    wrong = prepare("task", {"answer": "(3, 3), (1, 1)", "completion": text.replace("(3, 3)}", "(3, 4)}")}, opts)
+    assert wrong.task["ans"] == job.task["ans"] and wrong.key != job.key
+    assert "alt" not in prepare("task", {"answer": "(1, 1)", "completion": text}, opts).task  # one part: last box
+    run = jobs.work(opts)
+    assert run(job.task)["status"] == "ok" and run(job.task)["extracted"] == "(3, 3),(1, 1)"
+    assert run(wrong.task)["status"] == "wrong"
+
+
+def test_prepare_reads_gsm8k_and_minerva_endings():
+    opts = Options()
+    gsm8k = prepare("task", {"answer": "18", "completion": "9 * 2 = <<9*2=18>>18 dollars\n#### 18"}, opts)
+    assert gsm8k == Verdict(1.0, "ok", "18")
+    minerva = r"so $\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct."
+    job = prepare("task", {"answer": "10455", "completion": minerva}, opts)
+    assert job.task["boxed"] is False and "255" not in job.task["ans"]
+    assert jobs.work(opts)(job.task)["status"] == "ok"
+    only_boxes = prepare("task", {"answer": "18", "completion": "#### 18"}, Options(boxed_only=True))
+    assert only_boxes.status == "no_answer"

@@ -19,7 +19,16 @@ from rlvrkit.errors import InvalidRecord
 from rlvrkit.verify import mcq, srl
 from rlvrkit.verify.shaping import default_cache, format_reward, length_penalty
 from rlvrkit.verify.spec import CORRECTNESS, VERIFIERS, Options
-from rlvrkit.verify.text import answer_region, last_boxed, split_think, tail
+from rlvrkit.verify.text import (
+    answer_region,
+    last_boxed,
+    last_boxes,
+    marked_answer,
+    reference_parts,
+    restated,
+    split_think,
+    tail,
+)
 
 _INTEGER = re.compile(r"-?[0-9]{1,100}")
 CACHE_CHARS = 4096  # tasks larger than this are verified every time rather than kept in the cache
@@ -89,7 +98,17 @@ def _max_len(rec: dict, opts: Options) -> int | None:
 
 
 def reference_text(answer) -> str:
+    """The reference as text: a float as Python writes it (``2.5e-05``, ``0.5``), an integer in full, however wide."""
     return answer if isinstance(answer, str) else repr(answer) if isinstance(answer, float) else str(answer)
+
+
+def parts_answer(reference: str, region: str, answer: str) -> str | None:
+    """For a reference in k > 1 parts, ``(3, 3), (1, 1)``: the last k boxes of the region joined, when they differ from
+    the final answer — a completion that boxes each part where it works it out, with text between. None otherwise."""
+    k = reference_parts(reference)
+    parts = last_boxes(region, k) if k > 1 else None
+    joined = ",".join(parts) if parts else None
+    return joined if joined != answer else None
 
 
 def _key(*parts) -> tuple | None:
@@ -129,17 +148,28 @@ def prepare(term: str, rec: dict, opts: Options) -> Verdict | Job:
             options, shown = None, b"null"
         task = {"v": "mcq", "ref": reference, "ans": region, "opts": options}
         return Job(_key("mcq", reference, shown, region), task)
+    return _math(reference, region, opts)
+
+
+def _math(reference: str, region: str, opts: Options) -> Verdict | Job:
+    """The math verdict or job: the final box (or ``####`` line) as the answer, else the region as free text (also when
+    a statement of the final answer follows the last box, see text.restated)."""
     boxed = last_boxed(region)
+    if boxed is None and not opts.boxed_only:
+        boxed = marked_answer(region)
+    elif boxed and not opts.boxed_only and (statement := restated(region)) is not None:
+        region, boxed = statement, None
     if boxed == "" or (boxed is None and opts.boxed_only):
         return Verdict(0.0, "no_answer")
     answer, is_boxed = (region, False) if boxed is None else (boxed, True)
     if is_boxed and _INTEGER.fullmatch(answer) and _INTEGER.fullmatch(reference.strip()):
         same = int(answer) == int(reference)  # two plain integers: math-verify's verdict, without a worker
         return Verdict(float(same), "ok" if same else "wrong", answer)
-    return Job(
-        _key("math", reference, answer, "boxed" if is_boxed else "text"),
-        {"v": "math", "ref": reference, "ans": answer, "boxed": is_boxed},
-    )
+    task = {"v": "math", "ref": reference, "ans": answer, "boxed": is_boxed}
+    alternative = parts_answer(reference, region, answer) if is_boxed else None
+    if alternative is not None:
+        task["alt"] = alternative
+    return Job(_key("math", reference, answer, "boxed" if is_boxed else "text", alternative), task)
 
 
 def work(opts: Options) -> Callable[[dict], dict]:
@@ -150,7 +180,7 @@ def work(opts: Options) -> Callable[[dict], dict]:
         if verifier == "math":
             from rlvrkit.verify import maths  # imported (and warmed) by the parent before the workers fork
 
-            return maths.check(task["ref"], task["ans"], task["boxed"], opts.precision, opts.strict)
+            return maths.check(task["ref"], task["ans"], task["boxed"], opts.precision, opts.strict, task.get("alt"))
         if verifier == "mcq":
             return mcq.check(task["ref"], task["ans"], task.get("opts"))
         return srl.check(task["ref"], task["ans"])

@@ -1,4 +1,5 @@
-"""Cheap text surgery shared by the verifiers: size caps, the think block, the final boxed answer.
+"""Cheap text surgery shared by the verifiers: size caps, the think block, the final boxed (or ``####``) answer, numbers
+in e-notation, the parts of a reference.
 
 Everything here is linear in the length of the text and imports nothing heavy, so the parent process runs it on every
 record to decide what (if anything) a worker has to do, and to build the cache key from exactly what the worker gets.
@@ -7,12 +8,23 @@ record to decide what (if anything) a worker has to do, and to build the cache k
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 _BRACE = re.compile(r"\\.|[{}]", re.DOTALL)  # an escaped character (skipped) or a brace
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _JOINER = re.compile(r"(?:\s|\$|,|;|&|\\quad|\band\b|\bor\b|\\text\s*\{\s*(?:and|or)\s*\})*")
 _TOKEN = re.compile(r"[^\s$.,;]+")
+_RESTATED = re.compile(r"final answer is:?\s*(?:\$|\\[(\[]|-?\.?\d)", re.IGNORECASE)
+_CLOSING = re.compile(r"\s*(?:\$+|\\[)\]])?")  # what closes the math a box stood in
+_MANTISSA = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_E_NOTATION = re.compile(rf"(?<![\w.\\]){_MANTISSA}[eE][-+]?\d{{1,3}}(?!\w|\.\d)")  # 2.5e-05, 1E+16, 3e8
+_POWER = r"\^\s*(?:\{\s*([-+]?\d{1,3})\s*\}|([-+]?\d))"  # ^{-34}, ^8
+_TIMES_TEN = re.compile(rf"({_MANTISSA})\s*(?:\\times|\\cdot|\*|×)\s*10\s*{_POWER}")  # 4.7 \times 10^{-34}
+_SIGN = re.compile(r"\s*([-+]?)\s*")
+_SEPARATOR = re.compile(r",(?!(?:\\!)?\d{3}(?!\d))|;")  # a comma that is not a thousands separator, or a semicolon
+_NESTING = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+PLAIN_EXPONENT = 100  # e-notation is written out as a plain decimal up to this power of ten, in LaTeX beyond
 
 
 def tail(text: str, limit: int) -> str:
@@ -103,3 +115,84 @@ def last_boxed(text: str) -> str | None:
             parts.append(content)
         end = starts[k]
     return ",".join(reversed(parts))
+
+
+def last_boxes(text: str, k: int) -> list[str] | None:
+    """The contents of the last `k` boxes of `text`, in order, whatever stands between them; None when there are fewer
+    than `k`, or one is empty or never closed. For an answer given in parts, each boxed where it is worked out."""
+    starts = [m.start() for m in _BOX.finditer(text)][-k:]
+    if len(starts) < k:
+        return None
+    found, end = [], len(text)
+    for start in reversed(starts):
+        content, _ = _box_at(text, start, end)
+        if not content:
+            return None
+        found.append(content)
+        end = start
+    return found[::-1]
+
+
+def restated(text: str) -> str | None:
+    """The text after the last box when it states the final answer again, ``\\boxed{255} … The final answer is
+    $10,455$. I hope it is correct.`` (the Minerva format): the later statement is the final answer. None otherwise."""
+    starts = [m.start() for m in _BOX.finditer(text)]
+    if not starts:
+        return None
+    end = _box_at(text, starts[-1], len(text))[1]
+    rest = text[_CLOSING.match(text, end).end() :]
+    return rest if _RESTATED.search(rest) else None
+
+
+def marked_answer(text: str) -> str | None:
+    """The answer of a completion whose last line is ``#### answer``, the way GSM8K writes its solutions (a model
+    trained on them ends the same way), or None. Only the last line counts: a Markdown heading elsewhere is not one."""
+    last = text.rstrip().rpartition("\n")[2].strip()
+    if not last.startswith("####") or last.startswith("#####"):
+        return None
+    return last[4:].strip()
+
+
+def reference_parts(reference: str) -> int:
+    """How many answers a reference lists at its top level: ``(3, 3), (1, 1)`` → 2, ``1,-2`` → 2, ``[0,1)`` → 1,
+    ``20,\\!000`` → 1. Commas and semicolons outside brackets separate; a thousands separator does not."""
+    depth, parts = 0, 1
+    for i, c in enumerate(reference):
+        depth += _NESTING.get(c, 0)
+        if depth == 0 and c in ",;" and _SEPARATOR.match(reference, i):
+            parts += 1
+    return parts
+
+
+def _plain(match: re.Match) -> str:
+    value = Decimal(match.group())
+    power = value.adjusted()
+    if abs(power) <= PLAIN_EXPONENT:
+        return format(value, "f")
+    return format(value.scaleb(-power), "f") + f" \\times 10^{{{power}}}"
+
+
+def plain_numbers(text: str) -> str:
+    """Numbers in e-notation written out as plain decimals: ``2.5e-05`` → ``0.000025``, ``1e+16`` → ``1000…0``.
+
+    LaTeX reads ``2.5e-05`` as 2.5·e − 5 (Euler's number), so both a reference and an answer are rewritten before they
+    are parsed. Only a whole number token counts (``2e`` and ``x1e5`` stay); beyond 10^±PLAIN_EXPONENT the number is
+    written ``1 \\times 10^{300}`` instead.
+    """
+    return _E_NOTATION.sub(_plain, text)
+
+
+def scientific(text: str) -> tuple[Decimal, int] | None:
+    """A reference that is one number in scientific notation — ``2.5e-05``, ``-6e+25``, ``4.7 \\times 10^{-34}`` — as
+    (its value, the power of ten of its leading digit), or None. Such a reference states significant figures, so it is
+    compared at its own scale rather than to a fixed number of decimal places."""
+    m = _SIGN.match(text)
+    sign, rest = m.group(1), text[m.end() :].strip()
+    if _E_NOTATION.fullmatch(rest):
+        value = Decimal(rest)
+    elif t := _TIMES_TEN.fullmatch(rest):
+        value = Decimal(t.group(1)).scaleb(int(t.group(2) or t.group(3)))
+    else:
+        return None
+    value = -value if sign == "-" else value
+    return value, value.adjusted() if value else 0
