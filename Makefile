@@ -46,6 +46,7 @@ docs: install
 bench: install
 	$(PY) bench/score.py
 	$(PY) bench/verify.py
+	$(PY) bench/verify_agreement.py
 	$(PY) bench/rollout.py
 	$(PY) bench/train.py
 

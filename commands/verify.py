@@ -76,7 +76,8 @@ def verify(  # long only by its option declarations, one per option with its hel
             "--precision",
             min=0,
             metavar="N",
-            help="Decimal places floats are rounded to before comparing.",
+            help="Decimal places floats are rounded to before comparing; a reference in scientific notation "
+            "(2.5e-05, 4.7 \\times 10^{-34}) to that many places of its mantissa.",
             rich_help_panel=MATH,
         ),
     ] = DEFAULTS.precision,
@@ -124,9 +125,11 @@ def verify(  # long only by its option declarations, one per option with its hel
     """Add a reward and a verdict to every rollout.
 
     Each record needs a completion and a reference answer. The verifier follows the
-    record's task: math (math-verify; the final \\boxed{} answer first, else "final
-    answer is", "answer:", the last formula or number; equivalent forms are equal:
-    \\frac12 = 0.5, 90^\\circ = 90, intervals, sets, matrices), mcq (the option letter
+    record's task: math (math-verify; the final \\boxed{} answer first — several boxes
+    together when the reference has several parts —, else a last "#### answer" line,
+    "final answer is", "answer:", the last formula or number; equivalent forms are
+    equal: \\frac12 = 0.5, 90^\\circ = 90, 2.5e-05 = 0.000025, intervals, sets,
+    matrices; a reference that does not parse is bad_reference), mcq (the option letter
     chosen: \\boxed{C}, (C), C), "Answer: C", or an option's text from meta.options;
     several options named is wrong), srl (similarity of the step after </think> to
     the expert step; -1 when the format is not followed). The answer is looked for
