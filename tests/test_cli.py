@@ -35,6 +35,11 @@ def test_data_commands_do_not_import_torch():
     assert heavy == []
 
 
+def test_help_imports_nothing_heavy():
+    for args in (["--help"], ["train", "--help"], ["rollout", "--help"], ["verify", "--help"]):
+        assert heavy_imports(args, b"")[1] == [], args
+
+
 def test_man_pages_and_completions_are_in_sync():
     from rlvrkit.commands._docs import stale
 

@@ -50,6 +50,32 @@ def test_batch_std_spans_the_batch():
     assert [r["advantage"] for r in read_jsonl(out.stdout)] == pytest.approx([0.5 / s, -0.5 / s, 0, 0])
 
 
+def test_batch_groups_count_kept_groups_as_train_does():
+    # with solve-all dropped, a batch of 2 is a and c (b is dropped): their std, 0.5, not that of a and b
+    recs = rollouts("a", [1, 0]) + rollouts("b", [1, 1]) + rollouts("c", [0, 1]) + rollouts("d", [1, 0])
+    args = ["--adv", "batch", "--batch-groups", "2", "--drop", "solve-all", "--adv-eps", "0"]
+    out = rlvr("score", *args, input=jsonl(*recs))
+    got = read_jsonl(out.stdout)
+    assert [r["id"] for r in got] == ["a", "a", "c", "c", "d", "d"]
+    assert [r["advantage"] for r in got] == pytest.approx([1, -1, -1, 1, 1, -1])
+    assert "dropped 1 of 4 groups: 1 solve-all" in out.stderr
+
+
+def test_scored_batches_keep_recorded_advantages_and_refuse_a_mix():
+    from collections import Counter
+
+    from rlvrkit.errors import BadInput
+    from rlvrkit.groups import GroupRule, scored_batches
+
+    scored = [{"id": "a", "reward": r, "advantage": a} for r, a in [(1, 0.7), (0, -0.7)]]
+    (batch,) = scored_batches([scored], GroupRule(), 8, Counter(), recorded=True)
+    assert batch[0].advantages == [0.7, -0.7]
+    (batch,) = scored_batches([scored], GroupRule(adv_eps=0.0), 8, Counter())  # score recomputes
+    assert batch[0].advantages == [1.0, -1.0]
+    with pytest.raises(BadInput, match="some records have an advantage and some do not"):
+        list(scored_batches([[scored[0], {"id": "a", "reward": 0}]], GroupRule(), 8, Counter(), recorded=True))
+
+
 @pytest.mark.parametrize(
     "bad", ['"reward": "1"', '"reward": null', '"reward": true', '"reward": NaN', '"reward": 1e999', ""]
 )
