@@ -1,9 +1,13 @@
 """The three ways a command can fail, each with its own exit code.
 
-- `BadInput` (exit 2): the data the user fed in is wrong; the message names the source and line.
+- `BadInput` (exit 2): the user's usage or data is wrong (a bad line, an input file that cannot be read); the message
+  names the source and line, or the path.
 - `InvalidRecord`: raised by a record check with the problem only; the reader adds the location and turns it into
   `BadInput` (or skips the line under `--on-error skip`).
-- `Failure` (exit 1): something went wrong at run time that the user can act on (a missing model folder, a full disk).
+- `Failure` (exit 1): the environment failed at run time in a way the user can act on: a missing model folder, an
+  output that cannot be written (``cannot write out.jsonl: No space left on device``, a folder, no permission).
+
+Each is reported as one line; a traceback means a bug.
 """
 
 
@@ -16,4 +20,4 @@ class InvalidRecord(ValueError):
 
 
 class Failure(Exception):
-    """A run-time failure explained in one message; commands exit with status 1."""
+    """A run-time failure explained in one message, naming what failed and why; commands exit with status 1."""
