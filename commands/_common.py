@@ -19,8 +19,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import os
-import sys
 from typing import Annotated, Literal, Optional, get_args
 
 import typer
@@ -28,7 +26,7 @@ from typer.core import TyperCommand
 
 from rlvrkit.errors import BadInput, Failure
 from rlvrkit.groups import DROP_REASONS, GroupRule
-from rlvrkit.jsonl import Source
+from rlvrkit.jsonl import Source, silence_stdout
 from rlvrkit.log import Log
 from rlvrkit.manpage import option_sections
 
@@ -237,7 +235,7 @@ def guard(log: Log):
                 log.error(str(err))
                 raise typer.Exit(1) from None
             except BrokenPipeError:
-                _silence_stdout()
+                silence_stdout()
                 raise typer.Exit(0) from None
             except KeyboardInterrupt as err:
                 terminated = isinstance(err, Terminated)
@@ -247,10 +245,3 @@ def guard(log: Log):
         return run
 
     return wrap
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot complain about the closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)

@@ -64,6 +64,18 @@ def test_train_refuses_a_run_directory_it_cannot_write_before_training(tiny_mode
     assert out.stdout == "" and "new run" not in out.stderr
 
 
+@pytest.mark.parametrize("command", ["train", "rollout", "verify"])
+def test_bad_paths_are_refused_before_a_model_loads_or_workers_start(tiny_model, tmp_path, command):
+    args = {"train": ["--ckpt", str(tmp_path / "run"), "-m", str(tiny_model)], "rollout": ["-m", str(tiny_model)]}
+    missing = rlvr(command, *args.get(command, []), "-i", str(tmp_path / "missing.jsonl"))
+    assert "cannot read" in one_line(missing, 2) and "missing.jsonl" in missing.stderr
+    folder = rlvr(command, *args.get(command, []), "-o", str(tmp_path), input=jsonl(*ROLLOUTS))
+    assert f"cannot write {tmp_path}" in one_line(folder, 1)
+    for out in (missing, folder):
+        assert "new run" not in out.stderr and "engine:" not in out.stderr and out.stdout == ""
+    assert not (tmp_path / "run").exists() and list(tmp_path.iterdir()) == []  # nothing created, nothing left
+
+
 @pytest.mark.parametrize(
     "args, says",
     [

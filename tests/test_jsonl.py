@@ -108,3 +108,48 @@ def test_atomic_file(tmp_path):
 def test_missing_input_is_bad_input():
     with pytest.raises(BadInput, match="cannot read /nonexistent.jsonl"):
         Records("/nonexistent.jsonl")
+
+
+WIDE = (
+    b'{"id":"w","big":18446744073709551616,"neg":-18446744073709551617,"i64":-9223372036854775809,'
+    b'"n":[1,-0.5,123456789012345678901234567890],"s":"12345678901234567890"}'
+)
+
+
+def test_integers_wider_than_64_bits_are_read_and_written_exactly():
+    rec, repaired = parse_line(WIDE)
+    assert rec["big"] == 2**64 and rec["neg"] == -(2**64) - 1 and rec["i64"] == -(2**63) - 1
+    assert rec["n"][2] == 123456789012345678901234567890 and not repaired
+    assert dumps(rec) == WIDE + b"\n"
+
+
+def test_only_long_integer_runs_take_the_slow_path():
+    from rlvrkit.jsonl import _may_hold_wide_integer
+
+    logprobs = (
+        b'{"logprobs":[-0.000012345678901234568,-0.0012345678901234567,-1.2345678901234566e-7],"ids":[151644,8948]}'
+    )
+    assert not _may_hold_wide_integer(logprobs)
+    assert not _may_hold_wide_integer(b'{"max":999999999999999999,"min":-999999999999999999}')  # 18 digits fit
+    assert _may_hold_wide_integer(b'{"x":-9223372036854775809}')
+    assert _may_hold_wide_integer(b'{"sha":"x1234567890123456789"}')  # a string: slower, and still read right
+
+
+@pytest.mark.parametrize("chunk", [5, 7, 64, 1 << 16])
+def test_wide_integers_are_exact_wherever_the_input_is_cut(monkeypatch, chunk):
+    import json
+
+    import rlvrkit.jsonl
+
+    monkeypatch.setattr(rlvrkit.jsonl, "CHUNK", chunk)
+    lines = [
+        b'{"a":1.5}',
+        WIDE,
+        b'{"b":[0.000012345678901234568]}',
+        b'{"c":' + b"9" * 25 + b"}",
+        b'{"d":-' + b"1" * 19 + b"}",
+    ]
+    data = b"\n".join(lines) + b"\n"
+    src, recs = read(data)
+    assert recs == [json.loads(line) for line in lines]
+    assert b"".join(dumps(r) for r in recs) == data

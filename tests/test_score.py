@@ -114,6 +114,15 @@ def test_output_file_keeps_the_good_prefix_on_bad_input(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["scored.jsonl"]
 
 
+def test_wide_integers_pass_through_unchanged():
+    # beyond 64 bits, positive and negative, at the top level and nested: orjson alone would round them to floats
+    fields = '"big":18446744073709551616,"neg":-18446744073709551617,"meta":{"seeds":[-9223372036854775809,7]}'
+    lines = [f'{{"id":"a","sample":{i},"reward":{i},{fields}}}' for i in range(2)]
+    out = rlvr("score", "--adv-eps", "0", input="".join(line + "\n" for line in lines))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [lines[0][:-1] + ',"advantage":-1.0}', lines[1][:-1] + ',"advantage":1.0}']
+
+
 def test_drop_filters_count_every_reason():
     recs = rollouts("all", [1, 1]) + rollouts("none", [0, 0]) + rollouts("mixed", [1, 0]) + rollouts("c", [0.3] * 3)
     out = rlvr("score", "--drop", "solve-all,solve-none", input=jsonl(*recs))

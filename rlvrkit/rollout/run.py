@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rlvrkit.errors import BadInput, InvalidRecord
-from rlvrkit.jsonl import Records, RecordWriter, Source, streams
+from rlvrkit.jsonl import Records, RecordWriter, Source, check_streams, streams
 from rlvrkit.models import check_weights, load_tokenizer
 from rlvrkit.rollout.engine import Completion, Engine, Policy, Request
 from rlvrkit.rollout.options import BATCH_SIZE, RolloutOptions, Sampling
@@ -176,6 +176,7 @@ def run_rollout(source: Source, output: str, opts: RolloutOptions, log, *, engin
 
     `engine`: an engine already started (tests, eval); by default one is opened from `opts`.
     """
+    check_streams(source, output)
     engine = engine or open_engine(opts, log)
     chat = opts.chat if opts.chat is not None else getattr(engine.tokenizer, "chat_template", None) is not None
     batch_size = opts.batch_size or BATCH_SIZE.get(engine.name, 64)

@@ -24,7 +24,7 @@ from rlvrkit import checkpoint
 from rlvrkit.advantages import mean, std
 from rlvrkit.errors import BadInput
 from rlvrkit.groups import Scored, contiguous_groups, scored_batches
-from rlvrkit.jsonl import STREAM, Source, streams
+from rlvrkit.jsonl import STREAM, Source, check_streams, streams
 from rlvrkit.models import check_weights
 from rlvrkit.train.batch import Sample, batch_samples, check_train_record, shard
 from rlvrkit.train.config import TrainConfig, TrainOptions, resolve
@@ -40,6 +40,8 @@ def run_train(source: Source, output: str, opts: TrainOptions, log) -> None:
 
     With opts.nproc > 1 outside torchrun, the command line this process runs (sys.argv) is run again under torchrun.
     """
+    check_streams(source, output)  # before torchrun and any model load, so a bad path costs nothing
+    checkpoint.check_writable(opts.ckpt)
     if opts.nproc > 1 and "WORLD_SIZE" not in os.environ:
         relaunch(opts.nproc, sys.argv[1:])
     dist = Dist.from_env()
@@ -53,8 +55,6 @@ def run_train(source: Source, output: str, opts: TrainOptions, log) -> None:
 
 def _train(source: Source, output: str, opts: TrainOptions, dist: Dist, log) -> None:
     run_dir = Path(opts.ckpt)
-    if dist.main:
-        checkpoint.check_writable(run_dir)
     resume = checkpoint.latest(run_dir)
     saved = read_state(resume.path) if resume else None
     cfg, changed = resolve(opts, saved["config"] if saved else None)

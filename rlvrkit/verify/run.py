@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 
-from rlvrkit.jsonl import Source, dumps, streams
+from rlvrkit.jsonl import Source, check_streams, dumps, streams
 from rlvrkit.verify.jobs import Job, Verdict, prepare, record_check, work
 from rlvrkit.verify.pool import Done, Pool
 from rlvrkit.verify.spec import CORRECTNESS, STATUSES, Options
@@ -214,6 +214,7 @@ def _may_use_math(opts: Options) -> bool:
 
 def run_verify(source: Source, output: str, opts: Options, log) -> None:
     """`rlvr verify`: records from `source`, verified records to `output`, the summary to `log`."""
+    check_streams(source, output)  # before the workers start
     with Engine(opts) as engine:
         with streams(source, output, check=record_check(opts), log=log) as (records, out):
             with log.progress("records") as progress:
