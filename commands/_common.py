@@ -5,7 +5,7 @@ become exit codes.
 The shape of a command module (commands/score.py is the model):
 
     @guard(log)
-    def score(ctx: typer.Context, input: Input = "-", ..., adv: Adv = DEFAULTS.adv, ...):
+    def score(ctx: typer.Context, ..., adv: Adv = RULE.adv, ..., input: Input = "-", ...):
         \"\"\"Help text, with examples.\"\"\"
         run_score(source(ctx), output, options(ScoreOptions, ctx), log)
 
@@ -147,23 +147,23 @@ TrustRemoteCode = Annotated[
 ]
 
 
-def shown(option, label: str, panel: str | None = None):
-    """The same option, optional, with `label` shown as its default: for defaults that depend on other options
-    (train's per-loss settings). `panel` moves it to another help section."""
+def _changed(option, optional: bool = False, **info_changes):
     kind, info = get_args(option)
     info = copy.copy(info)
-    info.show_default = label
-    if panel is not None:
-        info.rich_help_panel = panel
-    return Annotated[Optional[kind], info]
+    for name, value in info_changes.items():
+        setattr(info, name, value)
+    return Annotated[Optional[kind] if optional else kind, info]
+
+
+def shown(option, label: str):
+    """The same option, optional, with `label` shown as its default: for defaults that depend on other options
+    (train's per-loss settings)."""
+    return _changed(option, optional=True, show_default=label)
 
 
 def in_panel(option, panel: str):
     """The same option, shown in the help section `panel`."""
-    kind, info = get_args(option)
-    info = copy.copy(info)
-    info.rich_help_panel = panel
-    return Annotated[kind, info]
+    return _changed(option, rich_help_panel=panel)
 
 
 # -- from the parsed command line to the options object -------------------------------------------------------------

@@ -232,3 +232,24 @@ def test_vllm_reloads_untied_full_weights_in_place(model32, tok, tmp_path):
         assert eng.llm is llm  # reloaded in place, not restarted
     finally:
         eng.llm.llm_engine.engine_core.shutdown()
+
+
+def test_the_command_opens_vllm_with_lora_only_when_an_adapter_may_come(model32, tmp_path, monkeypatch):
+    """open_vllm's choice, through the real command path (rlvr rollout --engine vllm), without starting a second
+    engine per case: VLLMEngine is replaced by a recorder for the LoRA cases, then run for real once."""
+    from conftest import read_jsonl, rlvr
+
+    from rlvrkit.log import Log
+    from rlvrkit.rollout import vllm_engine
+    from rlvrkit.rollout.options import RolloutOptions
+
+    seen = {}
+    monkeypatch.setattr(vllm_engine, "VLLMEngine", lambda *a, **kw: seen.update(kw))
+    for watch, want in [(None, False), (str(tmp_path / "empty-run"), True)]:
+        vllm_engine.open_vllm(RolloutOptions(model=str(model32), watch=watch), None, Log("rollout"))
+        assert seen["enable_lora"] is want and seen["max_lora_rank"] == 64
+    monkeypatch.undo()
+    out = rlvr("rollout", "--engine", "vllm", "-m", str(model32), "-n", "2", "--max-tokens", "8",
+               "--dtype", "float32", input=jsonl({"id": "a", "prompt": "hi"}))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert [r["sample"] for r in read_jsonl(out.stdout)] == [0, 1] and "Traceback" not in out.stderr

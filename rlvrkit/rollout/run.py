@@ -133,11 +133,6 @@ def open_engine(opts: RolloutOptions, log) -> Engine:
     if chosen == "vllm":
         from rlvrkit.rollout.vllm_engine import open_vllm
 
-        if opts.top_p < 1 or opts.top_k > 0:
-            log.warn(
-                "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine "
-                "records the full distribution)"
-            )
         return open_vllm(opts, tokenizer, log)
     from rlvrkit.rollout.transformers_engine import TransformersEngine
 

@@ -63,6 +63,11 @@ def open_vllm(opts: RolloutOptions, tokenizer, log) -> VLLMEngine:
         raise Failure("vLLM is not installed (pip install 'rlvrkit[vllm]'), or use --engine transformers")
     if opts.device not in ("auto", "cuda"):
         log.warn(f"--device {opts.device} is ignored by the vLLM engine (it picks its own device)")
+    if opts.top_p < 1 or opts.top_k > 0:
+        log.warn(
+            "vLLM records logprobs renormalised over the tokens top-p/top-k keep (the transformers engine records the "
+            "full distribution)"
+        )
     current = latest(opts.watch) if opts.watch else None
     adapter_run = current.path if current is not None and current.kind == "adapter" else None
     lora = opts.adapter is not None or (opts.watch is not None and (current is None or adapter_run is not None))

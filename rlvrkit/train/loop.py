@@ -40,28 +40,31 @@ def run_train(source: Source, output: str, opts: TrainOptions, log) -> None:
 
     With opts.nproc > 1 outside torchrun, the command line this process runs (sys.argv) is run again under torchrun.
     """
-    check_streams(source, output)  # before torchrun and any model load, so a bad path costs nothing
-    checkpoint.check_writable(opts.ckpt)
+    # everything that can go wrong before a model loads (and before torchrun starts more processes) is checked first
+    check_streams(source, output)
+    run_dir = Path(opts.ckpt)
+    resume = checkpoint.latest(run_dir)
+    saved = read_state(resume.path) if resume else None
+    cfg, changed = resolve(opts, saved["config"] if saved else None)
+    check_weights(cfg.model)
+    checkpoint.check_writable(run_dir)
     if opts.nproc > 1 and "WORLD_SIZE" not in os.environ:
         relaunch(opts.nproc, sys.argv[1:])
     dist = Dist.from_env()
     try:
-        _train(source, output, opts, dist, log)
+        run = Run(run_dir, cfg, dist, resume, saved, _identity(source.path))
+        if dist.main:
+            _say_start(run, resume, changed, source.path, log)
+        _train(run, source, output, log)
     except BaseException:
         dist.close(together=False)
         raise
     dist.close()
 
 
-def _train(source: Source, output: str, opts: TrainOptions, dist: Dist, log) -> None:
-    run_dir = Path(opts.ckpt)
-    resume = checkpoint.latest(run_dir)
-    saved = read_state(resume.path) if resume else None
-    cfg, changed = resolve(opts, saved["config"] if saved else None)
-    check_weights(cfg.model)
-    run = Run(run_dir, cfg, dist, resume, saved, _identity(source.path))
-    if dist.main:
-        _say_start(run, resume, changed, source.path, log)
+def _train(run: Run, source: Source, output: str, log) -> None:
+    """Batches from `source` (rank 0 reads; every rank gets each batch), trained and published; metrics to `output`."""
+    cfg, dist = run.cfg, run.dist
     io = streams(source, output, check=check_train_record, log=log) if dist.main else _nothing()
     progress = log.progress("steps", total=cfg.max_steps) if dist.main else contextlib.nullcontext()
     with io as (records, out), progress:
