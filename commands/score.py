@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rlvrkit.commands._common import (
+    GROUPS,
     RULE,
     Adv,
     AdvEps,
@@ -46,6 +47,16 @@ def score(  # long only by its option declarations, one per option with its help
             "solve_none, len_mean).",
         ),
     ] = DEFAULTS.per_prompt,
+    only: Annotated[
+        Optional[Literal["solve-all", "solve-none", "mixed"]],
+        typer.Option(
+            "--only",
+            help="Keep only the groups of this kind: solve-all (every rollout solved: the prompts compose makes harder "
+            "ones from), solve-none, or mixed; the others are dropped and counted. With --per-prompt, a selection of "
+            "prompts.",
+            rich_help_panel=GROUPS,
+        ),
+    ] = RULE.only,
     unsorted: Annotated[
         bool,
         typer.Option("--unsorted", help="Group records by id wherever they are (reads all input first)."),
@@ -72,6 +83,7 @@ def score(  # long only by its option declarations, one per option with its help
     \b
       rlvr score < verified.jsonl > scored.jsonl
       rlvr score --adv none --drop solve-all,solve-none -i verified.jsonl
-      rlvr score --per-prompt < verified.jsonl | jq -c 'select(.pass_rate < 1)'
+      rlvr score --per-prompt --drop solve-all < verified.jsonl > not-yet-solved.jsonl
+      rlvr score --per-prompt --only solve-all < verified.jsonl | rlvr compose --first pool.jsonl
     """
     run_score(source(ctx), output, options(ScoreOptions, ctx, drop=drop or ()), log)

@@ -25,6 +25,7 @@ ROLLOUT_FIELDS = frozenset(
     "advantage".split()
 )
 DROP_REASONS = ("solve-all", "solve-none")
+KINDS = ("solve-all", "solve-none", "mixed")  # what a group is: every rollout solved, none, or some
 TOLERANCE = 1e-9  # how close to a threshold counts as on it, so float residue never decides a filter
 
 
@@ -118,26 +119,6 @@ def group_stats(rewards: list[float], *, solved_at: float = 1.0, std_kind: str =
     )
 
 
-def drop_reason(stats: GroupStats, drop: Iterable[str] = (), min_std: float | None = None) -> str | None:
-    """Why dynamic sampling drops this group, or None to keep it.
-
-    ``solve-all`` / ``solve-none``: DAPO's and Composition-RL's rule, keep 0 < #solved < G.
-    `min_std`: SRL's rule, keep a group only if the std of its rewards exceeds min_std (a constant group never does).
-    """
-    if "solve-all" in drop and stats.solve_all:
-        return "solve-all"
-    if "solve-none" in drop and stats.solve_none:
-        return "solve-none"
-    if min_std is not None and stats.std <= min_std + TOLERANCE:
-        return f"std<={min_std:g}"
-    return None
-
-
-def prompt_fields(rec: dict) -> dict:
-    """The prompt record a rollout came from: every field but the per-completion ones."""
-    return {k: v for k, v in rec.items() if k not in ROLLOUT_FIELDS}
-
-
 @dataclass(frozen=True)
 class GroupRule:
     """Which groups carry signal and how their advantages are computed: the options score and train share."""
@@ -148,6 +129,35 @@ class GroupRule:
     drop: tuple[str, ...] = ()  # solve-all, solve-none
     min_std: float | None = None
     solved_at: float = 1.0
+    only: str | None = None  # solve-all | solve-none | mixed: keep only groups of this kind
+
+
+def kind(stats: GroupStats) -> str:
+    """solve-all, solve-none or mixed."""
+    return "solve-all" if stats.solve_all else "solve-none" if stats.solve_none else "mixed"
+
+
+def drop_reason(stats: GroupStats, rule: GroupRule) -> str | None:
+    """Why the rule drops this group, or None to keep it.
+
+    ``solve-all`` / ``solve-none`` in rule.drop: DAPO's and Composition-RL's rule, keep 0 < #solved < G.
+    rule.min_std: SRL's rule, keep a group only if the std of its rewards exceeds min_std (a constant group never does).
+    rule.only: keep only the groups of one kind (score's selection: ``--only solve-all`` gives the prompts the policy
+    already solves every time, what compose makes harder ones from); the others are dropped as the kind they are.
+    """
+    what = kind(stats)
+    if what in rule.drop:
+        return what
+    if rule.min_std is not None and stats.std <= rule.min_std + TOLERANCE:
+        return f"std<={rule.min_std:g}"
+    if rule.only is not None and what != rule.only:
+        return what
+    return None
+
+
+def prompt_fields(rec: dict) -> dict:
+    """The prompt record a rollout came from: every field but the per-completion ones."""
+    return {k: v for k, v in rec.items() if k not in ROLLOUT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -172,7 +182,7 @@ def scored_batches(
     for group in groups:
         rewards = [float(rec["reward"]) for rec in group]
         stats = group_stats(rewards, solved_at=rule.solved_at, std_kind=rule.std)
-        reason = drop_reason(stats, rule.drop, rule.min_std)
+        reason = drop_reason(stats, rule)
         if reason:
             dropped[reason] += 1
             continue

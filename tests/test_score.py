@@ -61,6 +61,15 @@ def test_batch_groups_count_kept_groups_as_train_does():
     assert "dropped 1 of 4 groups: 1 solve-all" in out.stderr
 
 
+def test_only_selects_the_prompts_of_one_kind():
+    recs = rollouts("a", [1, 1]) + rollouts("b", [1, 0]) + rollouts("c", [0, 0]) + rollouts("d", [1, 1])
+    out = rlvr("score", "--per-prompt", "--only", "solve-all", input=jsonl(*recs))
+    assert [r["id"] for r in read_jsonl(out.stdout)] == ["a", "d"]
+    assert "dropped 2 of 4 groups: 1 mixed, 1 solve-none" in out.stderr
+    out = rlvr("score", "--per-prompt", "--drop", "solve-all", input=jsonl(*recs))  # not solved every time
+    assert [r["id"] for r in read_jsonl(out.stdout)] == ["b", "c"]
+
+
 def test_scored_batches_keep_recorded_advantages_and_refuse_a_mix():
     from collections import Counter
 
