@@ -171,8 +171,14 @@ def in_panel(option, panel: str):
 
 def options(cls, ctx: typer.Context, **values):
     """The frozen options object `cls` built from the parsed command line, each field from the option of the same
-    name (or from `values`). What the object's own checks refuse (ValueError) is a usage error (exit 2)."""
-    fields = {f.name: values[f.name] if f.name in values else ctx.params[f.name] for f in dataclasses.fields(cls)}
+    name, or from `values`, or (a field this command has no option for) the dataclass's default. What the object's
+    own checks refuse (ValueError) is a usage error (exit 2)."""
+    fields = {}
+    for f in dataclasses.fields(cls):
+        if f.name in values:
+            fields[f.name] = values[f.name]
+        elif f.name in ctx.params:
+            fields[f.name] = ctx.params[f.name]
     try:
         return cls(**fields)
     except ValueError as err:

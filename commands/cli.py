@@ -10,7 +10,7 @@ import signal
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands import init_model, rollout, score, train, verify
+from rlvrkit.commands import eval, init_model, plot, rollout, score, train, verify
 from rlvrkit.commands._common import Sectioned, on_sigterm
 
 from rlvrkit import __version__
@@ -59,6 +59,8 @@ for name, module in [
     ("verify", verify),
     ("score", score),
     ("train", train),
+    ("eval", eval),
+    ("plot", plot),
     ("init-model", init_model),
 ]:
     app.command(name, cls=Sectioned)(getattr(module, name.replace("-", "_")))

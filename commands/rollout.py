@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 import typer
 from rlvrkit.commands._common import (
@@ -20,103 +20,49 @@ from rlvrkit.commands._common import (
     options,
     source,
 )
+from rlvrkit.commands._rollout import (
+    ENGINE,
+    SAMPLING,
+    Adapter,
+    BatchSize,
+    Chat,
+    Dtype,
+    EngineName,
+    MaxTokens,
+    Samples,
+    Stop,
+    System,
+    Temperature,
+    TopK,
+    TopP,
+)
 
 from rlvrkit.log import Log
-from rlvrkit.rollout.options import BATCH_SIZE, RolloutOptions
+from rlvrkit.rollout.options import RolloutOptions
 
 log = Log("rollout")
 D = RolloutOptions(model="")
-SAMPLING, PROMPTS, ENGINE, WATCH = "Sampling", "Prompts", "Engine", "Streaming and passes"
-BATCH_DEFAULT = ", ".join(f"{size} with {name}" for name, size in BATCH_SIZE.items())
+WATCH = "Streaming and passes"
 
 
 @guard(log)
 def rollout(  # long only by its option declarations, one per option with its help; the body is one call
     ctx: typer.Context,
     model: Model,
-    adapter: Annotated[
-        Optional[str],
-        typer.Option(
-            "--adapter", metavar="DIR", help="A peft LoRA adapter folder to apply on --model.", rich_help_panel=MODEL
-        ),
-    ] = D.adapter,
+    adapter: Adapter = D.adapter,
     trust_remote_code: in_panel(TrustRemoteCode, MODEL) = D.trust_remote_code,
-    n: Annotated[
-        int, typer.Option("-n", min=1, help="Completions per prompt (one group).", rich_help_panel=SAMPLING)
-    ] = D.n,
-    temperature: Annotated[
-        float,
-        typer.Option(
-            "--temperature", "-t", min=0.0, help="Sampling temperature; 0 is greedy.", rich_help_panel=SAMPLING
-        ),
-    ] = D.temperature,
-    top_p: Annotated[
-        float,
-        typer.Option(
-            "--top-p",
-            min=0.0,
-            max=1.0,
-            help="Nucleus sampling: keep the smallest set of tokens holding this much probability (1 turns it off).",
-            rich_help_panel=SAMPLING,
-        ),
-    ] = D.top_p,
-    top_k: Annotated[
-        int,
-        typer.Option("--top-k", min=0, help="Keep only the k most likely tokens (0: off).", rich_help_panel=SAMPLING),
-    ] = D.top_k,
-    max_tokens: Annotated[
-        int, typer.Option("--max-tokens", min=1, help="Most tokens per completion.", rich_help_panel=SAMPLING)
-    ] = D.max_tokens,
-    stop: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--stop",
-            metavar="TEXT",
-            help="Stop when the completion contains TEXT (repeatable); the text is cut before it, its tokens stay in "
-            "completion_ids.",
-            rich_help_panel=SAMPLING,
-        ),
-    ] = None,
+    n: Samples = D.n,
+    temperature: Temperature = D.temperature,
+    top_p: TopP = D.top_p,
+    top_k: TopK = D.top_k,
+    max_tokens: MaxTokens = D.max_tokens,
+    stop: Stop = None,
     seed: in_panel(Seed, SAMPLING) = D.seed,
-    system: Annotated[
-        Optional[str],
-        typer.Option(
-            "--system", metavar="TEXT", help="System message for records without 'system'.", rich_help_panel=PROMPTS
-        ),
-    ] = D.system,
-    chat: Annotated[
-        Optional[bool],
-        typer.Option(
-            "--chat/--no-chat",
-            help="Apply the tokenizer's chat template to prompt/messages [default: on when the tokenizer has one].",
-            rich_help_panel=PROMPTS,
-        ),
-    ] = D.chat,
-    engine: Annotated[
-        Literal["auto", "transformers", "vllm"],
-        typer.Option(
-            "--engine",
-            help="auto: vLLM when it is installed and a GPU is present, else transformers.",
-            rich_help_panel=ENGINE,
-        ),
-    ] = D.engine,
-    batch_size: Annotated[
-        Optional[int],
-        typer.Option(
-            "--batch-size",
-            "-b",
-            min=1,
-            help=f"Completions generated together, and how often --watch looks for new weights [default: "
-            f"{BATCH_DEFAULT}].",
-            rich_help_panel=ENGINE,
-        ),
-    ] = D.batch_size,
-    dtype: Annotated[
-        Literal["auto", "float32", "bfloat16", "float16"],
-        typer.Option(
-            "--dtype", help="Weights' dtype; auto is bfloat16 on a GPU, float32 on the CPU.", rich_help_panel=ENGINE
-        ),
-    ] = D.dtype,
+    system: System = D.system,
+    chat: Chat = D.chat,
+    engine: EngineName = D.engine,
+    batch_size: BatchSize = D.batch_size,
+    dtype: Dtype = D.dtype,
     device: in_panel(Device, ENGINE) = D.device,
     watch: Annotated[
         Optional[str],

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 import typer
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, options, source
+from rlvrkit.commands._verify import REWARD, BoxedOnly, Jobs, MaxChars, Precision, Strict, Task, Timeout
 
 from rlvrkit.log import Log
 from rlvrkit.verify.spec import Options
 
 log = Log("verify")
 DEFAULTS = Options()
-REWARD, MATH, LENGTH, WORKERS = "Reward", "Math answers", "Length penalty", "Workers"
+LENGTH = "Length penalty"
 
 
 @guard(log)
@@ -29,74 +30,13 @@ def verify(  # long only by its option declarations, one per option with its hel
             rich_help_panel=REWARD,
         ),
     ] = "task",
-    task: Annotated[
-        Optional[Literal["math", "mcq", "srl"]],
-        typer.Option(
-            "--task",
-            help="Use this verifier for the task term on every record, whatever its task field.",
-            rich_help_panel=REWARD,
-        ),
-    ] = DEFAULTS.task,
-    jobs: Annotated[
-        Optional[int],
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            metavar="N",
-            help="Worker processes [default: one per CPU core].",
-            rich_help_panel=WORKERS,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout",
-            min=0.01,
-            metavar="SECONDS",
-            help="Most time one record may take; past it the worker is killed and replaced and the record gets "
-            "status timeout, reward 0.",
-            rich_help_panel=WORKERS,
-        ),
-    ] = DEFAULTS.timeout,
-    max_chars: Annotated[
-        int,
-        typer.Option(
-            "--max-chars",
-            min=100,
-            metavar="N",
-            help="Longest text a verifier reads: the last N characters of a completion (where its answer is), the "
-            "first N of an SRL action; a longer reference is bad_reference.",
-            rich_help_panel=WORKERS,
-        ),
-    ] = DEFAULTS.max_chars,
-    precision: Annotated[
-        int,
-        typer.Option(
-            "--precision",
-            min=0,
-            metavar="N",
-            help="Decimal places floats are rounded to before comparing; a reference in scientific notation "
-            "(2.5e-05, 4.7 \\times 10^{-34}) to that many places of its mantissa.",
-            rich_help_panel=MATH,
-        ),
-    ] = DEFAULTS.precision,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict/--loose",
-            help="math-verify's strict mode, or its loose one (variables matched by position; a set equals a tuple).",
-            rich_help_panel=MATH,
-        ),
-    ] = DEFAULTS.strict,
-    boxed_only: Annotated[
-        bool,
-        typer.Option(
-            "--boxed-only",
-            help="Only a \\boxed{} answer counts; without one, no_answer.",
-            rich_help_panel=MATH,
-        ),
-    ] = DEFAULTS.boxed_only,
+    task: Task = DEFAULTS.task,
+    jobs: Jobs = None,
+    timeout: Timeout = DEFAULTS.timeout,
+    max_chars: MaxChars = DEFAULTS.max_chars,
+    precision: Precision = DEFAULTS.precision,
+    strict: Strict = DEFAULTS.strict,
+    boxed_only: BoxedOnly = DEFAULTS.boxed_only,
     max_len: Annotated[
         Optional[int],
         typer.Option(

@@ -13,18 +13,21 @@ from conftest import ROOT
 from rlvrkit.commands.cli import app
 
 LIBRARY, COMMANDS = ROOT / "rlvrkit", ROOT / "commands"
-OPTIONS = {  # command -> its options dataclass
+OPTIONS = {  # command -> its options dataclass (and the fields it has no option for: set otherwise, or nested)
     "rollout": "rlvrkit.rollout.options:RolloutOptions",
     "verify": "rlvrkit.verify.spec:Options",
     "score": "rlvrkit.score:ScoreOptions",
     "train": "rlvrkit.train.config:TrainConfig",
+    "eval": "rlvrkit.eval.options:EvalOptions -rollout -verify",
+    "plot": "rlvrkit.plot:PlotOptions",
     "init-model": "rlvrkit.tiny:InitOptions",
 }
 
 
 def _load(spec: str):
-    module, name = spec.split(":")
-    return getattr(__import__(module, fromlist=[name]), name)
+    """The options class a spec names, and the fields the command has no option for."""
+    module, name, *unset = spec.replace(":", " ").split()
+    return getattr(__import__(module, fromlist=[name]), name), {u.lstrip("-") for u in unset}
 
 
 def _functions(where: Path):
@@ -55,10 +58,11 @@ def test_every_command_module_is_options_and_one_call():
 @pytest.mark.parametrize("name", sorted(OPTIONS))
 def test_each_option_is_a_field_of_the_options_object_with_the_same_default(name):
     command = typer.main.get_command(app).commands[name]
-    cls = _load(OPTIONS[name])
+    cls, unset = _load(OPTIONS[name])
     params = {p.name: p for p in command.params}
-    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
-    for field in dataclasses.fields(cls):
+    fields = [f for f in dataclasses.fields(cls) if f.name not in unset]
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    for field in fields:
         assert field.name in params, f"{name}: {cls.__name__}.{field.name} has no option"
     for field, default in defaults.items():
         got = params[field].default
