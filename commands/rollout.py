@@ -14,6 +14,7 @@ from rlvrkit.commands._common import (
     Output,
     Rejects,
     Seed,
+    System,
     TrustRemoteCode,
     guard,
     in_panel,
@@ -78,12 +79,7 @@ def rollout(  # long only by its option declarations, one per option with its he
         ),
     ] = None,
     seed: in_panel(Seed, SAMPLING) = D.seed,
-    system: Annotated[
-        Optional[str],
-        typer.Option(
-            "--system", metavar="TEXT", help="System message for records without 'system'.", rich_help_panel=PROMPTS
-        ),
-    ] = D.system,
+    system: in_panel(System, PROMPTS) = D.system,
     chat: Annotated[
         Optional[bool],
         typer.Option(
