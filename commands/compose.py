@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, Seed, guard, options, source
 
-from rlvrkit.data.compose import ComposeOptions, run_compose
+from rlvrkit.data.options import ComposeOptions
 from rlvrkit.log import Log
 
 log = Log("compose")
@@ -83,4 +83,6 @@ def compose(  # long only by its option declarations, one per option with its he
       rlvr compose --first physics.jsonl < math.jsonl > cross-domain.jsonl
       rlvr score --per-prompt --only solve-all < verified.jsonl | rlvr compose --first pool.jsonl
     """
+    from rlvrkit.data.compose import run_compose  # exact arithmetic (sympy) only when composing
+
     run_compose(source(ctx), output, options(ComposeOptions, ctx), log)

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 import typer
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, System, guard, helped, options, source
 
-from rlvrkit.data.steps import StepsOptions, run_steps
+from rlvrkit.data.options import StepsOptions
+from rlvrkit.data.steps import run_steps
 from rlvrkit.log import Log
 
 log = Log("steps")

@@ -14,8 +14,8 @@ from rlvrkit.commands.cli import app
 
 LIBRARY, COMMANDS = ROOT / "rlvrkit", ROOT / "commands"
 OPTIONS = {  # command -> its options dataclass
-    "compose": "rlvrkit.data.compose:ComposeOptions",
-    "steps": "rlvrkit.data.steps:StepsOptions",
+    "compose": "rlvrkit.data.options:ComposeOptions",
+    "steps": "rlvrkit.data.options:StepsOptions",
     "rollout": "rlvrkit.rollout.options:RolloutOptions",
     "verify": "rlvrkit.verify.spec:Options",
     "score": "rlvrkit.score:ScoreOptions",

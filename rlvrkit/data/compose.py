@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from rlvrkit.data.options import ComposeOptions
 from rlvrkit.data.records import check_answer, check_id, check_text
 from rlvrkit.data.selfcheck import check
 from rlvrkit.data.spc import Chain, Problem, plan, record
@@ -25,26 +26,6 @@ from rlvrkit.jsonl import Records, Source, check_input, check_streams, streams
 from rlvrkit.rollout.run import windows
 
 WINDOW = 64  # chains composed together (one batch for the model with --llm)
-
-
-@dataclass(frozen=True)
-class ComposeOptions:
-    """`rlvr compose`'s options."""
-
-    first: str | None = None  # the file the earlier problems come from; None: the input itself
-    depth: int = 2  # problems per composed prompt
-    candidates: int = 20  # chains tried per last problem (the paper's random subset of q1s)
-    pairs: int | None = None  # stop after this many composed prompts
-    seed: int = 0
-    llm: str | None = None  # a local model folder that phrases the definitions
-
-    def __post_init__(self):
-        if self.depth < 2:
-            raise ValueError("--depth must be at least 2 (depth 1 is the input itself)")
-        if self.candidates < 1:
-            raise ValueError("--candidates must be at least 1")
-        if self.pairs is not None and self.pairs < 1:
-            raise ValueError("--pairs must be at least 1")
 
 
 def check_problem(rec: dict) -> None:
@@ -125,10 +106,11 @@ def finished(chains: list[Chain], phraser, counts: Counts) -> Iterator[dict]:
 
 
 def composed(lasts: Iterable[Problem], pool: list[Problem], opts: ComposeOptions, phraser, counts: Counts):
-    """Every composed record that passes the self-check, window by window (the model's batch with --llm)."""
+    """The composed records that pass the self-check, window by window (the model's batch with --llm), --pairs at
+    most."""
     size = min(WINDOW, opts.pairs or WINDOW)
-    for window in windows(planned(lasts, pool, opts, counts), size):
-        yield from finished(window, phraser, counts)
+    chains = windows(planned(lasts, pool, opts, counts), size)
+    yield from itertools.islice((rec for window in chains for rec in finished(window, phraser, counts)), opts.pairs)
 
 
 def read_first(path: str, source: Source, log) -> list[Problem]:
@@ -165,7 +147,7 @@ def run_compose(source: Source, output: str, opts: ComposeOptions, log) -> None:
         if pool is None:
             pool = list(lasts)
             lasts = iter(pool)
-        for rec in itertools.islice(composed(lasts, pool, opts, phraser, counts), opts.pairs):
+        for rec in composed(lasts, pool, opts, phraser, counts):
             out.write(rec)
             progress.advance()
     log.info(counts.summary())

@@ -80,13 +80,14 @@ def judge(reply: str, reading: Reading, x: str) -> tuple[str | None, str]:
 class Phraser:
     """A model that phrases definitions, and the count of what became of them."""
 
-    def __init__(self, model: str, log):
+    def __init__(self, model: str, log, engine=None):
+        """`engine`: one already started (tests); by default the rollout engine opens `model`, greedy."""
         from rlvrkit.rollout.options import RolloutOptions
         from rlvrkit.rollout.run import open_engine
 
         self.model = model
         self.opts = RolloutOptions(model=model, n=1, temperature=0, max_tokens=MAX_TOKENS)
-        self.engine = open_engine(self.opts, log)
+        self.engine = engine or open_engine(self.opts, log)
         self.chat = getattr(self.engine.tokenizer, "chat_template", None) is not None
         self.outcomes: Counter = Counter()
 

@@ -81,7 +81,7 @@ def _put_back(y, after: str, original: str, level: dict) -> str | None:
     """`after` (the modified next problem and what follows it) with Y written back where the variable stands, or
     None when Y, written like the replaced literal, is not what the original text has there."""
     literal = write_like(y, level["v2"])
-    if literal is None:
+    if literal is None or literal != level["v2"]:
         return None
     at = len(os.path.commonprefix([after, original]))
     name = level["variables"][1]

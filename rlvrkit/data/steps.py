@@ -20,10 +20,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rlvrkit.data.latex import SpanMap
+from rlvrkit.data.options import StepsOptions
 from rlvrkit.data.records import check_id, check_text
 from rlvrkit.jsonl import Source, check_streams, streams
 
-SPLITS = ("auto", "numbered", "paragraph", "sentence")
 SRL_SYSTEM = (
     "You solve a problem one step at a time. You are given the problem and the steps of its solution so far. First "
     "think it through inside <think> </think>, as long as you need, the way you would work on scratch paper. Then, "
@@ -33,22 +33,6 @@ _NUMBERED = re.compile(r"^[ \t]*(\*\*)?(?:Step[ \t]+)?(\d+)[.):][ \t]*(?(1)\*\*)
 _TITLE = re.compile(r"\s*\*\*(.+?)\*\*[ \t]*[:.]?[ \t]*(?=\S)")
 _SENTENCE_END = re.compile(r"[.?!](?=\s+[A-Z0-9$\\(\[])")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|Mr|Mrs|Dr|St|Fig|No)|\b[A-Za-z])\.$")
-
-
-@dataclass(frozen=True)
-class StepsOptions:
-    """`rlvr steps`'s options."""
-
-    split: str = "auto"  # auto | numbered | paragraph | sentence
-    with_title: bool = False  # also show the next step's title (numbered steps with one)
-    system: str | None = None  # the system prompt of every record; None: SRL's
-    min_chars: int = 40  # a shorter fragment joins its neighbour
-
-    def __post_init__(self):
-        if self.split not in SPLITS:
-            raise ValueError(f"--split must be one of {', '.join(SPLITS)}")
-        if self.min_chars < 0:
-            raise ValueError("--min-chars must be >= 0")
 
 
 @dataclass(frozen=True)
