@@ -37,17 +37,26 @@ def check_problem(rec: dict) -> None:
 
 @dataclass
 class Counts:
-    """What happened to the candidates, for the summary on stderr."""
+    """What happened to the candidates, for the summary on stderr; tried and composed by the rule that read q1's
+    answer (or, for a q1 no rule reads, the reason)."""
 
-    tried: int = 0
-    composed: Counter = field(default_factory=Counter)  # by the rule that read q1's answer
+    tried_by: Counter = field(default_factory=Counter)
+    composed: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)  # by reason
     failed: Counter = field(default_factory=Counter)  # self-check failures (dropped), by reason
 
+    @property
+    def tried(self) -> int:
+        return sum(self.tried_by.values())
+
     def summary(self) -> str:
+        """``40 candidates tried, 36 composed; by q1's rule, composed/tried: integer 30/32, …; 4 skipped: …; 0 failed
+        the self-check``"""
         made = sum(self.composed.values())
-        rules = ", ".join(f"{rule} {n}" for rule, n in self.composed.most_common())
-        line = f"{self.tried} candidates tried, {made} composed" + (f" ({rules})" if rules else "")
+        line = f"{self.tried} candidates tried, {made} composed"
+        rules = [(rule, n) for rule, n in self.tried_by.most_common() if not rule.startswith("q1:")]
+        if rules:
+            line += "; by q1's rule, composed/tried: " + ", ".join(f"{r} {self.composed[r]}/{n}" for r, n in rules)
         if self.skipped:
             reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
             line += f"; {sum(self.skipped.values())} skipped: {reasons}"
@@ -76,7 +85,8 @@ def planned(lasts: Iterable[Problem], pool: list[Problem], opts: ComposeOptions,
     """The chains that can be composed, in input order; the others counted by reason."""
     for last in lasts:
         for problems in draws(last, pool, opts):
-            counts.tried += 1
+            reading = problems[0].reading
+            counts.tried_by[reading if isinstance(reading, str) else reading.rule] += 1
             chain = plan(problems)
             if isinstance(chain, str):
                 counts.skipped[chain] += 1

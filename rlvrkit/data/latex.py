@@ -13,6 +13,7 @@ dollars are read as currency rather than as math.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -97,8 +98,10 @@ def _span_at(text: str, i: int, dollars: bool) -> Span | None:
     return None
 
 
-def spans(text: str, dollars: bool | None = None) -> list[Span]:
-    """The math, environment and figure spans of `text`, in order, none inside another.
+@functools.lru_cache(maxsize=4096)
+def spans(text: str, dollars: bool | None = None) -> tuple[Span, ...]:
+    """The math, environment and figure spans of `text`, in order, none inside another (remembered for the texts
+    seen last: a problem's text is scanned for several reasons).
 
     `dollars`: whether ``$`` delimits math; by default `dollar_math(text)` decides."""
     if dollars is None:
@@ -115,7 +118,7 @@ def spans(text: str, dollars: bool | None = None) -> list[Span]:
             i = span.end
             continue
         i += 1
-    return found
+    return tuple(found)
 
 
 def dollar_math(text: str) -> bool:

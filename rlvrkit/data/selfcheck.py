@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 
+import sympy
+
 from rlvrkit.data.answers import derive
 from rlvrkit.data.numbers import write_like
 from rlvrkit.data.phrase import unsound
@@ -74,7 +76,7 @@ def _junction(rest: str, first: Problem, level: dict):
         return "the definition is not the rule's"
     if level.get("phrased_by") is not None and (why := unsound(level["definition"], reading, x)):
         return f"the phrased definition {why}"
-    return reading.value + difference, after
+    return sympy.expand(reading.value + difference), after  # expanded: 9(√3+3)/π² − (9√3+27)/π² is 0
 
 
 def _put_back(y, after: str, original: str, level: dict) -> str | None:

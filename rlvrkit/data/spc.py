@@ -90,6 +90,12 @@ class Link:
         """The rule's own definition of X."""
         return self.reading.definition(self.name(0))
 
+    @cached_property
+    def amount(self) -> str:
+        """|v2 − v1| as the link writes it (a decimal when one of the values was one)."""
+        d = self.difference
+        return write(-d if d.is_negative else d, self.latex, self.decimal)
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -122,8 +128,7 @@ def link_sentence(link: Link) -> str:
     x, y = link.name(0), link.name(1)
     if d == 0:
         return f"{y} is equal to {x}."
-    amount = write(-d if d.is_negative else d, link.latex, link.decimal)
-    amount = f"${amount}$" if link.latex else amount
+    amount = f"${link.amount}$" if link.latex else link.amount
     return f"{y} is {amount} {'less' if d.is_negative else 'more'} than {x}."
 
 

@@ -214,7 +214,7 @@ def write(value, latex: bool = True, decimal: bool = False) -> str:
         return f"{sign}\\frac{{{p}}}{{{q}}}" if latex else f"{sign}{p}/{q}"
     if not latex:
         raise ValueError("plain text cannot hold an irrational value")
-    return sympy.latex(value)
+    return sympy.latex(value, order="rev-lex")  # 6 - 3 \sqrt{2}, not - 3 \sqrt{2} + 6
 
 
 def equal(a, b) -> bool:
