@@ -61,9 +61,13 @@ def main() -> None:
         seconds = time.perf_counter() - start
     summary = log.lines[-1]
     made = int(summary.split(" composed")[0].rsplit(" ", 1)[1])
-    tried = int(summary.split(" candidates tried")[0])
-    print(f"rlvr compose, MATH train, depth {args.depth}, {args.lasts} q2 x {args.candidates} candidates (one process):")
-    print(f"  {tried} pairs tried, {made} composed and self-checked in {seconds:.1f} s: {made / seconds:.0f} prompts/s")
+    tried = int(summary.split(" ", 1)[0])
+    print(
+        f"rlvr compose, MATH train, depth {args.depth}, {args.lasts} q2 x {args.candidates} candidates (one process):"
+    )
+    unit = "pairs" if args.depth == 2 else "chains"
+    rate = f"{made / seconds:.0f} prompts/s"
+    print(f"  {tried} {unit} tried, {made} composed and self-checked in {seconds:.1f} s: {rate}")
     print(f"  ({summary})", file=sys.stderr)
 
 

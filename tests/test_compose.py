@@ -276,7 +276,7 @@ def test_the_command_writes_what_verify_accepts_as_correct(tmp_path):
     out = rlvr("compose", "-i", str(src), "--candidates", "2", "--seed", "3")
     assert out.returncode == 0, out.stderr
     recs = read_jsonl(out.stdout)
-    assert "candidates tried" in out.stderr and "0 failed the self-check" in out.stderr
+    assert "100 pairs tried" in out.stderr and "0 failed the self-check" in out.stderr
     rollouts = [{**r, "completion": f"So the answer is $\\boxed{{{r['answer']}}}$.", "sample": 0} for r in recs[::4]]
     verified = read_jsonl(rlvr("verify", "-j", "1", input=jsonl(*rollouts)).stdout)
     assert len(verified) == len(rollouts) > 5
@@ -335,11 +335,11 @@ def test_bad_input_is_exit_2_in_one_line(tmp_path, args, lines, says):
 
 def test_llm_phrasing_falls_back_to_the_rule_when_the_tiny_model_fails(tiny_model, tmp_path):
     rows = data("gsm8k_train", 4)
-    out = rlvr("compose", "--llm", str(tiny_model), "--candidates", "1", "--pairs", "2", input=jsonl(*rows))
+    out = rlvr("compose", "--llm", str(tiny_model), "--candidates", "1", "--pairs", "1", input=jsonl(*rows))
     assert out.returncode == 0, out.stderr
-    recs = read_jsonl(out.stdout)
-    assert len(recs) == 2 and all("phrased_by" not in r["meta"] for r in recs)
-    assert f"{tiny_model} phrased 0 of 2 definitions; the rule's definition kept for 2" in out.stderr
+    (rec,) = read_jsonl(out.stdout)
+    assert "phrased_by" not in rec["meta"] and rec["meta"]["definition"] == "Let X be the answer to the problem above."
+    assert f"{tiny_model} phrased 0 of 1 definitions; the rule's definition kept for 1" in out.stderr
 
 
 class _Engine:

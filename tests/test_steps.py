@@ -39,6 +39,8 @@ def test_numbered_steps_give_n_minus_1_records_with_titles():
     )
     assert first["task"] == "srl" and first["system"] == SRL_SYSTEM and "<think>" in SRL_SYSTEM
     assert first["meta"] == {"source": "p", "step": 2, "steps": 3, "split": "numbered", "title": "Add them"}
+    again, _ = srl_records({"id": "p", "prompt": "Sum.", "solution": NUMBERED, "system": "Be brief."}, StepsOptions())
+    assert again[0]["system"] == SRL_SYSTEM  # the record's own system prompt was for the whole problem
     plain, _ = srl_records({"id": "p", "prompt": "Sum.", "solution": NUMBERED}, StepsOptions(system=""))
     assert "Its title" not in plain[0]["prompt"] and "system" not in plain[0]
 

@@ -40,6 +40,7 @@ class Counts:
     """What happened to the candidates, for the summary on stderr; tried and composed by the rule that read q1's
     answer (or, for a q1 no rule reads, the reason)."""
 
+    unit: str = "pairs"  # what a candidate is: a pair, or a chain at depth > 2
     tried_by: Counter = field(default_factory=Counter)
     composed: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)  # by reason
@@ -50,10 +51,10 @@ class Counts:
         return sum(self.tried_by.values())
 
     def summary(self) -> str:
-        """``40 candidates tried, 36 composed; by q1's rule, composed/tried: integer 30/32, …; 4 skipped: …; 0 failed
+        """``40 pairs tried, 36 composed; by q1's rule, composed/tried: integer 30/32, …; 4 skipped: …; 0 failed
         the self-check``"""
         made = sum(self.composed.values())
-        line = f"{self.tried} candidates tried, {made} composed"
+        line = f"{self.tried} {self.unit} tried, {made} composed"
         rules = [(rule, n) for rule, n in self.tried_by.most_common() if not rule.startswith("q1:")]
         if rules:
             line += "; by q1's rule, composed/tried: " + ", ".join(f"{r} {self.composed[r]}/{n}" for r, n in rules)
@@ -151,7 +152,7 @@ def run_compose(source: Source, output: str, opts: ComposeOptions, log) -> None:
         from rlvrkit.data.phrase import Phraser
 
         phraser = Phraser(opts.llm, log)
-    counts = Counts()
+    counts = Counts("pairs" if opts.depth == 2 else "chains")
     with streams(source, output, check=check_problem, log=log) as (records, out), log.progress("prompts") as progress:
         lasts = (Problem(rec) for rec in records)
         if pool is None:

@@ -29,6 +29,7 @@ SRL_SYSTEM = (
     "think it through inside <think> </think>, as long as you need, the way you would work on scratch paper. Then, "
     "after </think>, write only the next step of the solution: one step, not the rest of the solution."
 )
+REPLACED = frozenset("id prompt messages answer solution task system meta".split())  # what a step record writes anew
 _NUMBERED = re.compile(r"^[ \t]*(\*\*)?(?:Step[ \t]+)?(\d+)[.):][ \t]*(?(1)\*\*)", re.MULTILINE | re.IGNORECASE)
 _TITLE = re.compile(r"\s*\*\*(.+?)\*\*[ \t]*[:.]?[ \t]*(?=\S)")
 _SENTENCE_END = re.compile(r"[.?!](?=\s+[A-Z0-9$\\(\[])")
@@ -129,7 +130,7 @@ def srl_records(rec: dict, opts: StepsOptions) -> tuple[list[dict], str]:
     """The N−1 SRL records of one solved problem, and the split used."""
     solution = rec["solution"]
     steps, how = split(solution, opts.split, opts.min_chars)
-    rest = {k: v for k, v in rec.items() if k not in ("id", "prompt", "messages", "answer", "solution", "task", "meta")}
+    rest = {k: v for k, v in rec.items() if k not in REPLACED}
     system = SRL_SYSTEM if opts.system is None else opts.system
     out = []
     for k in range(1, len(steps)):
