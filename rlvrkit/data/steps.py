@@ -153,7 +153,7 @@ def check_solved(rec: dict) -> None:
     """A record steps can use: an id, the problem in `prompt` and an expert `solution`."""
     check_id(rec)
     check_text(rec, "prompt", "the problem the steps belong to")
-    check_text(rec, "solution", "the expert solution steps cuts into steps")
+    check_text(rec, "solution", "the expert solution to cut into steps")
 
 
 def run_steps(source: Source, output: str, opts: StepsOptions, log) -> None:
