@@ -44,6 +44,7 @@ docs: install
 	$(PY) -m rlvrkit.commands._docs .
 
 bench: install
+	$(PY) bench/compose.py
 	$(PY) bench/score.py
 	$(PY) bench/verify.py
 	$(PY) bench/verify_agreement.py

@@ -73,8 +73,8 @@ def prompt_ids(tok, count: int) -> list[list[int]]:
 
 def run_ours(engine, prompts, n, max_tokens, batch_size) -> int:
     from rlvrkit.rollout.engine import Request
-    from rlvrkit.rollout.run import Prompt, plan
     from rlvrkit.rollout.options import Sampling
+    from rlvrkit.rollout.run import Prompt, plan
 
     params = Sampling(max_tokens=max_tokens, n=n)
     items = [Prompt({"id": str(i)}, p) for i, p in enumerate(prompts)]

@@ -71,6 +71,9 @@ Rejects = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice, so a run can be repeated exactly.")]
+System = Annotated[
+    Optional[str], typer.Option("--system", metavar="TEXT", help="System message for records without 'system'.")
+]
 
 # -- the group rule: which groups carry signal, and their advantages (score and train) ------------------------------
 
@@ -164,6 +167,11 @@ def shown(option, label: str):
 def in_panel(option, panel: str):
     """The same option, shown in the help section `panel`."""
     return _changed(option, rich_help_panel=panel)
+
+
+def helped(option, help: str):
+    """The same option with the help text of a command where it means something more particular."""
+    return _changed(option, help=help)
 
 
 # -- from the parsed command line to the options object -------------------------------------------------------------

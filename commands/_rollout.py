@@ -52,12 +52,6 @@ Stop = Annotated[
         rich_help_panel=SAMPLING,
     ),
 ]
-System = Annotated[
-    Optional[str],
-    typer.Option(
-        "--system", metavar="TEXT", help="System message for records without 'system'.", rich_help_panel=PROMPTS
-    ),
-]
 Chat = Annotated[
     Optional[bool],
     typer.Option(

@@ -10,7 +10,7 @@ import signal
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands import eval, init_model, plot, rollout, score, train, verify
+from rlvrkit.commands import compose, eval, init_model, plot, rollout, score, steps, train, verify
 from rlvrkit.commands._common import Sectioned, on_sigterm
 
 from rlvrkit import __version__
@@ -53,8 +53,11 @@ def rlvr(
     pass
 
 
-# In the order of the loop: sample, check, score, learn; then the helpers.
+# The prompt makers first (new training data from the data you have), then the loop in its order: sample, check,
+# score, learn; then the helpers.
 for name, module in [
+    ("compose", compose),
+    ("steps", steps),
     ("rollout", rollout),
     ("verify", verify),
     ("score", score),

@@ -14,6 +14,7 @@ from rlvrkit.commands._common import (
     Output,
     Rejects,
     Seed,
+    System,
     TrustRemoteCode,
     guard,
     in_panel,
@@ -23,6 +24,7 @@ from rlvrkit.commands._common import (
 )
 from rlvrkit.commands._rollout import (
     ENGINE,
+    PROMPTS,
     SAMPLING,
     Adapter,
     BatchSize,
@@ -32,7 +34,6 @@ from rlvrkit.commands._rollout import (
     MaxTokens,
     Samples,
     Stop,
-    System,
     Temperature,
     TopK,
     TopP,
@@ -115,7 +116,7 @@ def eval(  # long only by its option declarations, one per option with its help;
     max_tokens: MaxTokens = R.max_tokens,
     stop: Stop = None,
     seed: in_panel(Seed, SAMPLING) = R.seed,
-    system: System = R.system,
+    system: in_panel(System, PROMPTS) = R.system,
     chat: Chat = R.chat,
     engine: EngineName = R.engine,
     batch_size: BatchSize = R.batch_size,

@@ -14,6 +14,7 @@ from rlvrkit.commands._common import (
     Output,
     Rejects,
     Seed,
+    System,
     TrustRemoteCode,
     guard,
     in_panel,
@@ -22,6 +23,7 @@ from rlvrkit.commands._common import (
 )
 from rlvrkit.commands._rollout import (
     ENGINE,
+    PROMPTS,
     SAMPLING,
     Adapter,
     BatchSize,
@@ -31,7 +33,6 @@ from rlvrkit.commands._rollout import (
     MaxTokens,
     Samples,
     Stop,
-    System,
     Temperature,
     TopK,
     TopP,
@@ -58,7 +59,7 @@ def rollout(  # long only by its option declarations, one per option with its he
     max_tokens: MaxTokens = D.max_tokens,
     stop: Stop = None,
     seed: in_panel(Seed, SAMPLING) = D.seed,
-    system: System = D.system,
+    system: in_panel(System, PROMPTS) = D.system,
     chat: Chat = D.chat,
     engine: EngineName = D.engine,
     batch_size: BatchSize = D.batch_size,

@@ -14,6 +14,8 @@ from rlvrkit.commands.cli import app
 
 LIBRARY, COMMANDS = ROOT / "rlvrkit", ROOT / "commands"
 OPTIONS = {  # command -> its options dataclass (and the fields it has no option for: set otherwise, or nested)
+    "compose": "rlvrkit.data.options:ComposeOptions",
+    "steps": "rlvrkit.data.options:StepsOptions",
     "rollout": "rlvrkit.rollout.options:RolloutOptions",
     "verify": "rlvrkit.verify.spec:Options",
     "score": "rlvrkit.score:ScoreOptions",

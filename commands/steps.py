@@ -1,0 +1,61 @@
+"""rlvr steps: expert solutions cut into step-wise SRL training records."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+from rlvrkit.commands._common import Input, OnError, Output, Rejects, System, guard, helped, options, source
+
+from rlvrkit.data.options import StepsOptions
+from rlvrkit.data.steps import run_steps
+from rlvrkit.log import Log
+
+log = Log("steps")
+D = StepsOptions()
+
+
+@guard(log)
+def steps(
+    ctx: typer.Context,
+    split: Annotated[
+        Literal["auto", "numbered", "paragraph", "sentence"],
+        typer.Option(
+            "--split",
+            help="How to find the steps: numbered ('1. **Title** action'), paragraph (line breaks), sentence; auto: "
+            "numbered when there are such steps, paragraphs when they give three or more, else sentences.",
+        ),
+    ] = D.split,
+    with_title: Annotated[
+        bool, typer.Option("--with-title", help="Also show the next step's title (numbered steps that have one).")
+    ] = D.with_title,
+    min_chars: Annotated[
+        int,
+        typer.Option("--min-chars", min=0, metavar="N", help="A fragment shorter than N characters joins a neighbour."),
+    ] = D.min_chars,
+    system: helped(
+        System,
+        "System message written into every record [default: SRL's: think inside <think></think>, then write only "
+        "the next step]; '' writes none.",
+    ) = D.system,
+    input: Input = "-",
+    output: Output = "-",
+    on_error: OnError = "fail",
+    rejects: Rejects = None,
+):
+    """Turn expert solutions into SRL step records: N steps give N-1 records.
+
+    Each input record needs id, prompt and an expert solution. Record k shows the
+    problem and the solution up to step k-1 and asks for the next step; its answer
+    is step k's action, its task srl, so `rlvr verify` scores a completion by how
+    closely what follows </think> matches the expert's step. Steps are never cut
+    inside math, an environment or figure code.
+
+    Examples:
+
+    \b
+      rlvr steps < math_train.jsonl > srl.jsonl
+      rlvr steps --split numbered --with-title -i solutions.jsonl
+      rlvr steps < solved.jsonl | rlvr rollout -m ./policy -n 8 | rlvr verify > srl-verified.jsonl
+    """
+    run_steps(source(ctx), output, options(StepsOptions, ctx), log)

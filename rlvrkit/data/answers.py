@@ -1,0 +1,312 @@
+"""Step 1 of Composition-RL: an exact value v1 from a problem's answer, and a sentence that names it without stating
+it ("Let $X$ be the answer to the problem above.").
+
+The rules, tried in this order, each where it applies unambiguously:
+
+    letter       an option letter or a word: its (first) letter's place in the alphabet        (D) → 4
+    digits       a number in another base: how many digits it has                               10001_2 → 5
+    radians      an angle in degrees: the angle in radians                                       30^\\circ → π/6
+    integer, fraction, decimal, radical, pi
+                 a number (money, percent, a unit or the record's `unit` field allowed)          \\frac{7}{20}
+    ratio        a ratio: its first term                                                         3:4 → 3
+    solution     ``x = 3``: the value the answer gives                                           r=6.2 → 31/5
+    bound        an interval (or a union): its largest finite endpoint                          [46, \\infty) → 46
+    largest      several numbers (a list, a point, a matrix): the largest                       (5, -10) → 5
+    coefficient  a polynomial as written (expanded): the coefficient of its leading term        7x + 10 → 7
+
+Anything else is skipped with a reason ("q1: answer is a matrix with symbols", …). `derive(rule, answer, rec)`
+re-derives a value by a named rule only, for the self-check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy
+
+from rlvrkit.data.values import kind, number, parse
+
+SLOT = "\x00X"  # where a definition's variable goes
+NUMBER_RULES = ("integer", "fraction", "decimal", "radical", "pi")
+_WRAPPERS = re.compile(r"^\s*(?:\$+|\\\(|\\\[)\s*|\s*(?:\$+|\\\)|\\\])\s*$|^\s*\\boxed\s*\{(.*)\}\s*$")
+_UNIT_TEXT = re.compile(r"\s*(?:\\(?:text|mbox|textnormal|mathrm)\s*\{\s*[A-Za-z][^{}]*\}\s*(?:\^\s*\{?\d\}?)?)+\s*$")
+_E_NOTATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))[eE]([-+]?\d+)")
+_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_MATRIX = re.compile(r"\\begin\{[pbvB]?matrix\}(.*)\\end\{[pbvB]?matrix\}", re.S)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a rule reads from an answer: the exact value, the rule's name, the defining sentence (with SLOT where the
+    variable goes) and whether that sentence needs LaTeX."""
+
+    value: object  # a sympy number
+    rule: str
+    sentence: str
+    latex: bool = False
+
+    def definition(self, name: str) -> str:
+        """The sentence with the variable written in: ``Let $X$ be …`` (or ``Let X be …`` in plain text)."""
+        return self.sentence.replace(SLOT, name)
+
+
+def _above(what: str = "the answer to the problem above") -> str:
+    return f"Let {SLOT} be {what}"
+
+
+def clean(answer: str) -> str:
+    """The answer without the wrappers that do not change it: surrounding ``$``, ``\\(…\\)``, ``\\boxed{…}``, a final
+    period, outer spaces."""
+    text = str(answer).strip().rstrip(".").strip()
+    while True:
+        m = _WRAPPERS.search(text)
+        if m is None:
+            return text
+        text = (m.group(1) if m.group(1) is not None else text[: m.start()] + text[m.end() :]).strip()
+
+
+def _letter(a: str, rec: dict) -> Reading | None:
+    m = re.fullmatch(r"(\()?\s*(?:\\text(?:bf|rm|normal)?\s*\{\s*)?(\()?\s*([A-Za-z]+)\s*\)?\s*\}?\s*\)?", a)
+    if m is None:
+        return None
+    word, parenthesised, texted = m.group(3), bool(m.group(1) or m.group(2)), "\\text" in a
+    position = ord(word[0].upper()) - ord("A") + 1
+    if len(word) == 1 and (word.isupper() or parenthesised):
+        what = (
+            "the position in the alphabet of the letter in the answer to the problem above (A is 1, B is 2, and so on)"
+        )
+    elif len(word) > 1 and texted:
+        what = "the position in the alphabet of the first letter of the answer to the problem above (A is 1, B is 2)"
+    else:
+        return None
+    return Reading(sympy.Integer(position), "letter", _above(what) + ".")
+
+
+def _digits(a: str, rec: dict) -> Reading | None:
+    m = re.fullmatch(r"([0-9A-Za-z]+)_\{?\s*(\d+)\s*\}?", a)
+    if m is None or not 2 <= int(m.group(2)) <= 36 or int(m.group(2)) == 10:
+        return None
+    digits, base = m.group(1), int(m.group(2))
+    if any(int(d, 36) >= base for d in digits):
+        return None
+    what = f"the number of digits of the answer to the problem above, written in base {base}"
+    return Reading(sympy.Integer(len(digits)), "digits", _above(what) + ".")
+
+
+def _radians(a: str, rec: dict) -> Reading | None:
+    m = re.fullmatch(r"(.+?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\text\{\s*degrees?\s*\})", a)
+    if m is None:
+        return None
+    try:
+        degrees = number(m.group(1))
+    except ValueError:
+        return None
+    return Reading(degrees * sympy.pi / 180, "radians", _above() + ", converted to radians.")
+
+
+def _number(a: str, rec: dict) -> Reading | None:
+    """A number, possibly with a dollar sign, a percent sign, a unit in text, or a `unit` field on the record."""
+    text, what, latex = a, "the answer to the problem above", False
+    if text.startswith("\\$") or text.startswith("$"):
+        text, what = text.lstrip("\\$").strip(), "the number of dollars in the answer to the problem above"
+    elif re.search(r"\\?%$", text):
+        text, what = re.sub(r"\s*\\?%$", "", text), "the number of percent in the answer to the problem above"
+    elif _UNIT_TEXT.search(text) and not _UNIT_TEXT.fullmatch(text):
+        text, what = _UNIT_TEXT.sub("", text), "the number in the answer to the problem above, without its unit"
+    if isinstance(rec.get("unit"), str) and rec["unit"].strip():
+        unit = rec["unit"].strip()
+        what, latex = f"{what}, expressed in units of {unit}", "$" in unit or "\\" in unit
+    value, rounding = _exact(text)
+    if value is None:
+        return None
+    rule = "decimal" if rounding else kind(value, text)  # a rounded value is a decimal, whatever its digits
+    return Reading(value, rule, _above(what) + rounding + ".", latex)
+
+
+def _exact(text: str) -> tuple[object | None, str]:
+    """(value, rounding clause): a decimal answer is read as rounded to its places, e-notation to its figures."""
+    if m := _E_NOTATION.fullmatch(text):
+        figures = len(m.group(1).lstrip("-").replace(".", "").lstrip("0")) or 1
+        return sympy.Rational(text), f", rounded to {figures} significant figure{'s' * (figures > 1)}"
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    try:
+        value = number(text)
+    except ValueError:
+        return None, ""
+    places = len(m.group(1)) if (m := re.fullmatch(r"-?\d*\.(\d+)", text)) else 0
+    return value, f", rounded to {places} decimal place{'s' * (places > 1)}" if places else ""
+
+
+def _ratio(a: str, rec: dict) -> Reading | None:
+    parts = a.replace("\\!", "").split(":")
+    if len(parts) < 2 or any(re.match(r"\s*0\d", p) for p in parts):  # 05:00 is a time
+        return None
+    try:
+        values = [number(p) for p in parts]
+    except ValueError:
+        return None
+    return Reading(values[0], "ratio", _above("the first term of the ratio in the answer to the problem above") + ".")
+
+
+def _solution(a: str, rec: dict) -> Reading | None:
+    m = re.fullmatch(r"([A-Za-z](?:_\{?\w+\}?)?|[A-Z]{2,3})\s*=\s*(.+)", a)
+    if m is None:
+        return None
+    value, rounding = _exact(m.group(2).strip())
+    if value is None:
+        return None
+    what = f"the value of ${m.group(1)}$ in the answer to the problem above"
+    return Reading(value, "solution", _above(what) + rounding + ".", True)
+
+
+def _bound(a: str, rec: dict) -> Reading | None:
+    a = re.sub(r"\\left|\\right", "", a)
+    if "\\infty" not in a and "\\cup" not in a and not re.search(r"^\s*\[|\]\s*$", a):
+        return None
+    ends = []
+    for piece in a.split("\\cup"):
+        m = re.fullmatch(r"\s*[\[(]\s*(.+?)\s*,\s*(.+?)\s*[\])]\s*", piece)
+        if m is None:
+            return None
+        ends += [e for e in m.groups() if "infty" not in e]
+    try:
+        finite = [number(e) for e in ends]
+    except ValueError:
+        return None
+    if not finite:
+        return None
+    pieces = a.count("\\cup") + 1
+    what = (
+        "the largest finite endpoint of the intervals"
+        if pieces > 1
+        else "the upper endpoint of the interval"
+        if len(finite) == 2
+        else "the finite endpoint of the interval"
+    )
+    return Reading(max(finite), "bound", _above(f"{what} in the answer to the problem above") + ".")
+
+
+def _items(a: str) -> tuple[list[str], str]:
+    """The items of a list, a tuple, a set or a matrix, and what to call them."""
+    if m := _MATRIX.search(a):
+        return re.split(r"&|\\\\", m.group(1)), "the largest entry of the answer to the problem above"
+    inner = re.sub(r"^\s*(?:\\\{|\(|\\left\()\s*|\s*(?:\\\}|\)|\\right\))\s*$", "", a)
+    parts = re.split(r",|;|\\quad|\\text\{\s*(?:and|or|,)\s*\}|\band\b|\bor\b", re.sub(r"\\[,;!: ]", " ", inner))
+    return [p for p in parts if p.strip()], "the largest of the numbers in the answer to the problem above"
+
+
+def _largest(a: str, rec: dict) -> Reading | None:
+    parts, what = _items(a)
+    parts = [re.sub(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=", "", p).strip() for p in parts]
+    if len(parts) < 2:
+        return None
+    try:
+        values = [number(p) for p in parts]
+    except ValueError:
+        return None
+    return Reading(max(values), "largest", _above(what) + ".")
+
+
+def _coefficient(a: str, rec: dict) -> Reading | None:
+    """The coefficient of the leading term of a polynomial written as a sum of distinct monomials (``7x + 10``, ``y =
+    2x + 1``): any other form (factored, like terms repeated, a symbol in a denominator) is ambiguous."""
+    rhs = re.fullmatch(r"\s*[A-Za-z]\s*=\s*(.+)", a)
+    text = rhs.group(1) if rhs else a
+    if (
+        not re.search(r"\d", text)
+        or re.search(r"\([^()]*[A-Za-z]", text)
+        or re.search(r"\\(?!frac|sqrt|pi|cdot)", text)
+    ):
+        return None
+    try:
+        expr = sympy.expand(parse(text, symbols=True))
+    except (ValueError, TypeError):
+        return None
+    names = sorted(expr.free_symbols, key=lambda s: s.name)
+    if not names or any(s.name == "e" for s in names) or _written_terms(text) != len(sympy.Add.make_args(expr)):
+        return None
+    try:
+        poly = sympy.Poly(expr, *names)
+    except sympy.PolynomialError:
+        return None
+    monomial = max(poly.monoms(), key=sum)
+    if sum(monomial) == 0 or not all(c.is_number for c in poly.coeffs()):
+        return None
+    what = f"the coefficient of ${_monomial(names, monomial)}$ in the answer to the problem above"
+    return Reading(poly.coeff_monomial(monomial), "coefficient", _above(what) + ".", True)
+
+
+def _written_terms(text: str) -> int:
+    """How many terms a sum is written with: the + and - signs outside any group, not leading and not after an
+    operator."""
+    depth, count, prev = 0, 1, None
+    for c in re.sub(r"\s+", "", text):
+        depth += {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}.get(c, 0)
+        if c in "+-" and depth == 0 and prev not in (None, "^", "*", "/", "(", "{", "=", "+", "-"):
+            count += 1
+        prev = c
+    return count
+
+
+def _monomial(names, powers) -> str:
+    return "".join(f"{s.name}^{p}" if p > 1 else s.name for s, p in zip(names, powers) if p)
+
+
+RULES: tuple[Callable[[str, dict], Reading | None], ...] = (
+    _letter,
+    _digits,
+    _radians,
+    _number,
+    _ratio,
+    _solution,
+    _bound,
+    _largest,
+    _coefficient,
+)
+_BY_NAME = {
+    "letter": _letter,
+    "digits": _digits,
+    "radians": _radians,
+    **{name: _number for name in NUMBER_RULES},
+    "ratio": _ratio,
+    "solution": _solution,
+    "bound": _bound,
+    "largest": _largest,
+    "coefficient": _coefficient,
+}
+NAMES = tuple(_BY_NAME)
+
+
+def read(answer, rec: dict | None = None) -> Reading | str:
+    """The first rule's reading of `answer` (a record's, so its `unit` can count), or why none applies."""
+    a = clean(answer)
+    for rule in RULES:
+        reading = rule(a, rec or {})
+        if reading is not None and reading.value.is_real:
+            return reading
+    return f"q1: answer is {_kind_of(a)}"
+
+
+def derive(rule: str, answer, rec: dict | None = None) -> Reading | None:
+    """The reading of `answer` by the rule named `rule` alone (the self-check's re-derivation), or None."""
+    fn = _BY_NAME.get(rule)
+    reading = fn(clean(answer), rec or {}) if fn else None
+    return reading if reading is not None and reading.rule == rule else None
+
+
+def _kind_of(a: str) -> str:
+    """What an answer no rule reads is, for the skip counts."""
+    if not a:
+        return "empty"
+    if "matrix" in a:
+        return "a matrix with symbols"
+    if "\\infty" in a:
+        return "an interval without a finite endpoint"
+    if "\\text" in a:
+        return "words"
+    if re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", a)):
+        return "an expression"
+    return "unreadable"

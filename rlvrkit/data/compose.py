@@ -1,0 +1,166 @@
+"""`rlvr compose`: harder verifiable prompts from the ones you have (Composition-RL, arXiv 2602.12036).
+
+Each input record is a last problem qK; the earlier problems come from --first (default: the input itself, read
+whole first). As in the paper, every qK is tried with q1s drawn from a fresh random subset of --candidates problems
+(its own draw, seeded by --seed and qK's id, so a record's compositions do not depend on what else is in the input);
+with --depth K > 2 each candidate is a chain q1..qK whose middle problems are drawn at random too. A chain is
+composed by rules (rlvrkit.data.spc), phrased by a model with --llm (rlvrkit.data.phrase), and written only after
+the exact self-check (rlvrkit.data.selfcheck) passes; what cannot be composed is counted by reason, and a failed
+self-check is counted and dropped. --pairs N stops after N composed prompts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rlvrkit.data.options import ComposeOptions
+from rlvrkit.data.records import check_answer, check_id, check_text
+from rlvrkit.data.selfcheck import check
+from rlvrkit.data.spc import Chain, Problem, plan, record
+from rlvrkit.errors import BadInput
+from rlvrkit.jsonl import Records, Source, check_input, check_streams, streams
+from rlvrkit.rollout.run import windows
+
+WINDOW = 64  # chains composed together (one batch for the model with --llm)
+
+
+def check_problem(rec: dict) -> None:
+    """A record compose can use: an id, the problem in `prompt` and a reference `answer`."""
+    check_id(rec)
+    check_text(rec, "prompt", "the problem text compose builds on")
+    check_answer(rec)
+
+
+@dataclass
+class Counts:
+    """What happened to the candidates, for the summary on stderr; tried and composed by the rule that read q1's
+    answer (or, for a q1 no rule reads, the reason)."""
+
+    unit: str = "pairs"  # what a candidate is: a pair, or a chain at depth > 2
+    tried_by: Counter = field(default_factory=Counter)
+    composed: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)  # by reason
+    failed: Counter = field(default_factory=Counter)  # self-check failures (dropped), by reason
+
+    @property
+    def tried(self) -> int:
+        return sum(self.tried_by.values())
+
+    def summary(self) -> str:
+        """``40 pairs tried, 36 composed; by q1's rule, composed/tried: integer 30/32, …; 4 skipped: …; 0 failed
+        the self-check``"""
+        made = sum(self.composed.values())
+        line = f"{self.tried} {self.unit} tried, {made} composed"
+        rules = [(rule, n) for rule, n in self.tried_by.most_common() if not rule.startswith("q1:")]
+        if rules:
+            line += "; by q1's rule, composed/tried: " + ", ".join(f"{r} {self.composed[r]}/{n}" for r, n in rules)
+        if self.skipped:
+            reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
+            line += f"; {sum(self.skipped.values())} skipped: {reasons}"
+        failed = sum(self.failed.values())
+        line += f"; {failed} failed the self-check"
+        return line + (f" and were dropped (first: {next(iter(self.failed))})" if failed else "")
+
+
+def draws(last: Problem, pool: list[Problem], opts: ComposeOptions) -> Iterator[tuple[Problem, ...]]:
+    """The candidate chains (q1, …, last): q1 from a fresh random subset of `candidates` problems of the pool (never
+    `last` itself), each middle problem drawn at random, all distinct within a chain."""
+    rng = random.Random(f"{opts.seed}:{last.id}")
+    others = [i for i in rng.sample(range(len(pool)), min(len(pool), opts.candidates + 1)) if pool[i].id != last.id]
+    if len(others) < opts.depth - 1:
+        return
+    for first in others[: opts.candidates]:
+        chain = [first]
+        while len(chain) < opts.depth - 1:  # the middle problems: any others, all distinct
+            i = rng.randrange(len(pool))
+            if i not in chain and pool[i].id != last.id:
+                chain.append(i)
+        yield (*(pool[i] for i in chain), last)
+
+
+def planned(lasts: Iterable[Problem], pool: list[Problem], opts: ComposeOptions, counts: Counts) -> Iterator[Chain]:
+    """The chains that can be composed, in input order; the others counted by reason."""
+    for last in lasts:
+        for problems in draws(last, pool, opts):
+            reading = problems[0].reading
+            counts.tried_by[reading if isinstance(reading, str) else reading.rule] += 1
+            chain = plan(problems)
+            if isinstance(chain, str):
+                counts.skipped[chain] += 1
+            else:
+                yield chain
+
+
+def finished(chains: list[Chain], phraser, counts: Counts) -> Iterator[dict]:
+    """The composed records of a window of chains that pass the self-check (definitions phrased when a model is
+    given); failures are counted, never yielded."""
+    asks = [
+        (c.problems[j].text, c.problems[j].answer, link.reading, link.name(0))
+        for c in chains
+        for j, link in enumerate(c.links)
+    ]
+    phrased = iter(phraser.phrase(asks) if phraser else [None] * len(asks))
+    for chain in chains:
+        mine = [next(phrased) for _ in chain.links]
+        definitions = [p or link.definition() for p, link in zip(mine, chain.links)]
+        rec = record(chain, definitions, [phraser.model if p else None for p in mine])
+        failure = check(rec, list(chain.problems))
+        if failure:
+            counts.failed[failure] += 1
+            continue
+        counts.composed[chain.links[0].reading.rule] += 1
+        yield rec
+
+
+def composed(lasts: Iterable[Problem], pool: list[Problem], opts: ComposeOptions, phraser, counts: Counts):
+    """The composed records that pass the self-check, window by window (the model's batch with --llm), --pairs at
+    most."""
+    size = min(WINDOW, opts.pairs or WINDOW)
+    chains = windows(planned(lasts, pool, opts, counts), size)
+    yield from itertools.islice((rec for window in chains for rec in finished(window, phraser, counts)), opts.pairs)
+
+
+def read_first(path: str, source: Source, log) -> list[Problem]:
+    """The earlier problems, from --first (bad lines follow the input's --on-error; the rejects file is the input's
+    alone)."""
+    records = Records(path, check=check_problem, on_error=source.on_error)
+    try:
+        pool = [Problem(rec) for rec in records]
+    finally:
+        records.close()
+    if records.failure is not None:
+        raise records.failure
+    if records.summary():
+        log.warn(f"--first: {records.summary()}")
+    if not pool:
+        raise BadInput(f"{path}: no problems to compose with")
+    return pool
+
+
+def run_compose(source: Source, output: str, opts: ComposeOptions, log) -> None:
+    """`rlvr compose`: composed prompt records from the records of `source` (the last problems) to `output`."""
+    check_streams(source, output)
+    if opts.first is not None:
+        check_input(opts.first)
+    pool = read_first(opts.first, source, log) if opts.first is not None else None
+    phraser = None
+    if opts.llm is not None:
+        from rlvrkit.data.phrase import Phraser
+
+        phraser = Phraser(opts.llm, log)
+    counts = Counts("pairs" if opts.depth == 2 else "chains")
+    with streams(source, output, check=check_problem, log=log) as (records, out), log.progress("prompts") as progress:
+        lasts = (Problem(rec) for rec in records)
+        if pool is None:
+            pool = list(lasts)
+            lasts = iter(pool)
+        for rec in composed(lasts, pool, opts, phraser, counts):
+            out.write(rec)
+            progress.advance()
+    log.info(counts.summary())
+    if phraser is not None:
+        log.info(phraser.summary())
