@@ -10,7 +10,7 @@ import signal
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands import init_model, rollout, score, train, verify
+from rlvrkit.commands import init_model, mask, rollout, score, select_one, train, verify
 from rlvrkit.commands._common import Sectioned, on_sigterm
 
 from rlvrkit import __version__
@@ -53,12 +53,14 @@ def rlvr(
     pass
 
 
-# In the order of the loop: sample, check, score, learn; then the helpers.
+# In the order of the loop: sample, check, score, learn; then the data commands and the helpers.
 for name, module in [
     ("rollout", rollout),
     ("verify", verify),
     ("score", score),
     ("train", train),
+    ("mask", mask),
+    ("select-one", select_one),
     ("init-model", init_model),
 ]:
     app.command(name, cls=Sectioned)(getattr(module, name.replace("-", "_")))

@@ -9,7 +9,7 @@ from conftest import ROOT, heavy_imports, rlvr
 
 from rlvrkit import __version__
 
-COMMANDS_BUILT = ["rollout", "verify", "score", "train", "init-model"]
+COMMANDS_BUILT = ["rollout", "verify", "score", "train", "mask", "select-one", "init-model"]
 
 
 def test_help_lists_the_commands():

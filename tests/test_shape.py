@@ -19,6 +19,8 @@ OPTIONS = {  # command -> its options dataclass
     "score": "rlvrkit.score:ScoreOptions",
     "train": "rlvrkit.train.config:TrainConfig",
     "init-model": "rlvrkit.tiny:InitOptions",
+    "mask": "rlvrkit.data.mask:MaskOptions",
+    "select-one": "rlvrkit.select_one:SelectOneOptions",
 }
 
 

@@ -23,6 +23,7 @@ as the same option.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections import Counter
@@ -249,6 +250,7 @@ def _values(text: str) -> Counter:
     return found
 
 
+@functools.lru_cache(maxsize=4096)  # an option is compared with every other one: read each once
 def _content(text: str) -> tuple:
     words = Counter(re.findall(r"[a-z]+", prose(text).lower()))
     symbols = Counter(s for r in math_regions(text) for s in _MATH_SYMBOL.findall(text[r.inner_start : r.inner_end]))

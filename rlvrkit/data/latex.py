@@ -12,6 +12,7 @@ sympy: the numbers a distractor changes are rationals, and a chain that is not p
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -44,7 +45,8 @@ class Region:
     inner_end: int
 
 
-def math_regions(text: str) -> list[Region]:
+@functools.lru_cache(maxsize=2048)  # the same span is read by several rules
+def math_regions(text: str) -> tuple[Region, ...]:
     """The math regions of `text`, in order, without overlaps. In text with calculator notes (GSM8K) a $ is a dollar,
     so only the notes are math there."""
     out = []
@@ -54,7 +56,7 @@ def math_regions(text: str) -> list[Region]:
             g for g in ("dd", "d", "br", "pa", "en", "calc") if g in pattern.groupindex and m.group(g) is not None
         )
         out.append(Region(m.start(), m.end(), m.start(name), m.end(name)))
-    return out
+    return tuple(out)
 
 
 def prose(text: str) -> str:

@@ -42,7 +42,7 @@ class MaskOptions:
 
     mode: str = "math"  # math: prompt + solution; passage: text
     span_steps: str = "1-3"  # MIN-MAX steps in the hidden span
-    options: int = 9  # options per item: the span and options-1 distractors
+    n_options: int = 9  # --options: options per item: the span and options-1 distractors
     max_borrowed: int = 3  # at most this many distractors are spans of other documents
     seed: int = 0
     llm: str | None = None  # a local model folder: the paper's pipeline first, the rules as the fallback
@@ -51,7 +51,7 @@ class MaskOptions:
 
     def __post_init__(self):
         self.steps_range  # noqa: B018 (refuses a bad --span-steps now)
-        if not 2 <= self.options <= len(LETTERS):
+        if not 2 <= self.n_options <= len(LETTERS):
             raise ValueError(f"--options must be between 2 and {len(LETTERS)}")
         if self.max_borrowed < 0:
             raise ValueError("--max-borrowed must be >= 0")
@@ -92,7 +92,7 @@ def rule_item(doc: Doc, pool: list[Doc], opts: MaskOptions, rng: random.Random) 
 def choose(truth: str, context: str, k: int, pool: tuple, opts: MaskOptions, rng) -> list[Distractor] | None:
     """options-1 distractors for `truth`: its perturbations first, then at most max_borrowed spans of other
     documents (`pool` is (documents of the subject, this document's id)); None when there are not enough."""
-    need = opts.options - 1
+    need = opts.n_options - 1
     stated = {value for _, _, value in numbers(context)}
     picked = fill([], diversified(numeric(truth, stated) + swaps(truth), rng), truth, need)
     if len(picked) + opts.max_borrowed < need:
@@ -130,7 +130,7 @@ def llm_item_or_reason(doc: Doc, answer: str, opts: MaskOptions, rng: random.Ran
     """The model's item when it passes the rules; else None, with the reason counted as a fallback."""
     from rlvrkit.data.mask_llm import llm_item
 
-    made = llm_item(doc, answer, opts.options - 1, rng)
+    made = llm_item(doc, answer, opts.n_options - 1, rng)
     if isinstance(made, str):
         counts[f"llm fallback: {made}"] += 1
         return None
@@ -138,22 +138,33 @@ def llm_item_or_reason(doc: Doc, answer: str, opts: MaskOptions, rng: random.Ran
     return made
 
 
+def _by(counts: Counter, prefix: str) -> dict[str, int]:
+    return {k[len(prefix) :]: v for k, v in counts.most_common() if k.startswith(prefix)}
+
+
+def _listed(found: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in found.items())
+
+
 def describe(counts: Counter, sources: int) -> list[str]:
     """The summary lines for stderr: yield, skips by reason, distractor kinds, and the model's share (--llm)."""
     made = counts["items"]
     lines = [f"{made} items from {sources} sources ({100 * made / max(sources, 1):.1f}%)"]
-    skips = {k.split(": ", 1)[1]: v for k, v in counts.most_common() if k.startswith("skipped: ")}
-    if skips:
-        lines.append(f"skipped {sum(skips.values())}: " + ", ".join(f"{v} {k}" for k, v in skips.items()))
-    kinds = {k.split(": ", 1)[1]: v for k, v in counts.most_common() if k.startswith("distractor: ")}
-    if kinds:
-        lines.append("distractors: " + ", ".join(f"{v} {k}" for k, v in kinds.items()))
-    fallbacks = {k.split(": ", 1)[1]: v for k, v in counts.most_common() if k.startswith("llm fallback: ")}
-    if "llm items" in counts or fallbacks:
-        reasons = ", ".join(f"{v} {k}" for k, v in fallbacks.items())
+    if skips := _by(counts, "skipped: "):
+        lines.append(f"skipped {sum(skips.values())}: {_listed(skips)}")
+    if kinds := _by(counts, "distractor: "):
+        lines.append(f"distractors: {_listed(kinds)}")
+    extracted = _by(counts, "extract fallback: ")
+    if "extracted" in counts or extracted or "skipped: no passage" in counts:
         lines.append(
-            f"--llm: {counts['llm items']} items from the model, {sum(fallbacks.values())} fell back to the "
-            f"rules" + (f" ({reasons})" if reasons else "")
+            f"--extract: {counts['extracted']} passages extracted, {counts['skipped: no passage']} sources without "
+            f"one, {sum(extracted.values())} kept as they were" + (f" ({_listed(extracted)})" if extracted else "")
+        )
+    fallbacks = _by(counts, "llm fallback: ")
+    if "llm items" in counts or fallbacks:
+        lines.append(
+            f"--llm: {counts['llm items']} items from the model, {sum(fallbacks.values())} fell back to the rules"
+            + (f" ({_listed(fallbacks)})" if fallbacks else "")
         )
     return lines
 
