@@ -235,6 +235,16 @@ def borrowed(truth: str, k: int, pool: list, rng: random.Random, exclude: str, t
 
 # -- the gate --------------------------------------------------------------------------------------------------------
 
+_LAYOUT = frozenset(r"\frac \dfrac \tfrac \left \right \displaystyle \boxed \text \mathrm \quad".split())
+_SAME_SYMBOL = {
+    "\\cdot": "*",
+    "\\times": "*",
+    "\\leq": "\\le",
+    "\\geq": "\\ge",
+    "\\neq": "\\ne",
+    "\\lt": "<",
+    "\\gt": ">",
+}
 _MATH_SYMBOL = re.compile(r"\\[a-zA-Z]+|[-+*/=<>^]|[a-zA-Z]")
 _FRACTION = re.compile(r"\\[dt]?frac\{\s*(\d+)\s*\}\{\s*(\d+)\s*\}")
 
@@ -253,7 +263,10 @@ def _values(text: str) -> Counter:
 @functools.lru_cache(maxsize=4096)  # an option is compared with every other one: read each once
 def _content(text: str) -> tuple:
     words = Counter(re.findall(r"[a-z]+", prose(text).lower()))
-    symbols = Counter(s for r in math_regions(text) for s in _MATH_SYMBOL.findall(text[r.inner_start : r.inner_end]))
+    symbols = Counter()
+    for r in math_regions(text):
+        found = _MATH_SYMBOL.findall(text[r.inner_start : r.inner_end])
+        symbols.update(_SAME_SYMBOL.get(s, s) for s in found if s not in _LAYOUT)
     return words, _values(text), symbols
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rlvrkit.data.distractors import Distractor, admissible
+from rlvrkit.data.latex import unboxed
 from rlvrkit.data.spans import split_steps
 from rlvrkit.errors import InvalidRecord
 
@@ -66,8 +67,10 @@ def doc_of(rec: dict, mode: str) -> Doc:
     return Doc(rec, str(rec["id"]), subject, problem, text, split_steps(text))
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
+def shown(text: str) -> str:
+    """A piece of text as an item shows it: on one line, its \\boxed{} unwrapped, so that the only \\boxed{} in a
+    student's answer is the letter it chooses (rlvr verify reads the last one)."""
+    return " ".join(unboxed(text).split())
 
 
 def context_of(doc: Doc, start: int, end: int) -> str:
@@ -89,7 +92,7 @@ def fill(picked: list[Distractor], found: Iterable[Distractor], truth: str, limi
     for d in found:
         if len(picked) >= limit:
             break
-        if admissible(one_line(d.text), one_line(truth), [one_line(p.text) for p in picked]):
+        if admissible(shown(d.text), shown(truth), [shown(p.text) for p in picked]):
             picked.append(d)
     return picked
 
@@ -104,12 +107,12 @@ def student_prompt(mode: str, problem: str | None, masked: str, options: list[st
 
 def item_record(doc: Doc, item: Item, mode: str, rng: random.Random) -> dict:
     """The prompt record of an item, its options shuffled by `rng`."""
-    entries: list[tuple[str, Distractor | None]] = [(one_line(doc.text[item.start : item.end]), None)]
-    entries += [(one_line(d.text), d) for d in item.distractors]
+    entries: list[tuple[str, Distractor | None]] = [(shown(doc.text[item.start : item.end]), None)]
+    entries += [(shown(d.text), d) for d in item.distractors]
     rng.shuffle(entries)
     options = [text for text, _ in entries]
     letter = LETTERS[[d for _, d in entries].index(None)]
-    masked = doc.text[: item.start] + "[MASK]" + doc.text[item.end :]
+    masked = unboxed(doc.text[: item.start]) + "[MASK]" + unboxed(doc.text[item.end :])
     meta = doc.rec.get("meta") if isinstance(doc.rec.get("meta"), dict) else {}
     meta = {**meta, "source": doc.rec["id"], "span": doc.text[item.start : item.end], "options": options}
     meta["distractors"] = {LETTERS[i]: d.record() for i, (_, d) in enumerate(entries) if d is not None}

@@ -67,6 +67,23 @@ def prose(text: str) -> str:
     return "".join(chars)
 
 
+def unboxed(text: str) -> str:
+    """`text` with every \\boxed{…} (and \\fbox{…}) replaced by what it holds."""
+    out, pos = [], 0
+    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+        if m.start() < pos:
+            continue
+        depth, end = 1, m.end()
+        while end < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0) if text[end - 1] != "\\" else 0
+            end += 1
+        if depth:
+            break
+        out.append(text[pos : m.start()] + text[m.end() : end - 1])
+        pos = end
+    return "".join(out) + text[pos:]
+
+
 def number_value(token: str) -> Fraction:
     """ "1,000" → 1000, "2.50" → 5/2."""
     return Fraction(token.replace("{,}", "").replace(",", ""))
