@@ -5,13 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import subprocess
-import sys
 from collections import Counter
 from fractions import Fraction
 
 import pytest
-from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr
+from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr, shell
 
 from rlvrkit.data.distractors import admissible, equivalent, numeric, swaps
 from rlvrkit.data.items import HEADERS, LETTERS, Doc, doc_of, shown
@@ -266,12 +264,10 @@ def test_llm_proposals_fall_back_to_the_rules(tiny_model, tmp_path, capsys):
 def test_the_difficulty_filter_is_a_pipe(tiny_model, tmp_path):
     src, rolled = tmp_path / "math.jsonl", tmp_path / "verified.jsonl"
     src.write_text(jsonl(*short_solutions(12)))
-    rlvr_cmd = f"{sys.executable} -m rlvrkit.commands.cli"
-    pipe = (
-        f"{rlvr_cmd} mask < {src} | {rlvr_cmd} rollout -m {tiny_model} -n 4 --max-tokens 8 | {rlvr_cmd} verify -j 1 "
-        f"| tee {rolled} | {rlvr_cmd} score --per-prompt --drop solve-all"
+    proc = shell(
+        f"rlvr mask < {src} | rlvr rollout -m {tiny_model} -n 4 --max-tokens 8 | rlvr verify -j 1 "
+        f"| tee {rolled} | rlvr score --per-prompt --drop solve-all"
     )
-    proc = subprocess.run(pipe, shell=True, capture_output=True, text=True, executable="/bin/bash", timeout=600)
     assert proc.returncode == 0, proc.stderr
     verified, kept = read_jsonl(rolled.read_text()), read_jsonl(proc.stdout)
     items_made = {r["id"] for r in verified}

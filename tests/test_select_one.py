@@ -3,13 +3,11 @@ write (rollout --epochs | verify | score --per-prompt | select-one) on the tiny 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from fractions import Fraction
 
 import pytest
-from conftest import heavy_imports, jsonl, read_jsonl, rlvr
+from conftest import heavy_imports, jsonl, read_jsonl, rlvr, shell
 
 from rlvrkit.select import lim_scores, ranked, trajectories, variance
 from rlvrkit.skills import skill_score, tags
@@ -161,12 +159,10 @@ SUMS = [
 def test_the_whole_chain_on_the_tiny_model(tiny_model, tmp_path):
     prompts, summary = tmp_path / "sums.jsonl", tmp_path / "history.jsonl"
     prompts.write_text(jsonl(*SUMS))
-    rlvr_cmd = f"{sys.executable} -m rlvrkit.commands.cli"
-    chain = (
-        f"{rlvr_cmd} rollout -m {tiny_model} -n 4 --max-tokens 8 --epochs 3 < {prompts} | {rlvr_cmd} verify -j 1 "
-        f"| {rlvr_cmd} score --per-prompt | tee {summary} | {rlvr_cmd} select-one --by variance --top 0"
+    proc = shell(
+        f"rlvr rollout -m {tiny_model} -n 4 --max-tokens 8 --epochs 3 < {prompts} | rlvr verify -j 1 "
+        f"| rlvr score --per-prompt | tee {summary} | rlvr select-one --by variance --top 0"
     )
-    proc = subprocess.run(chain, shell=True, capture_output=True, text=True, executable="/bin/bash", timeout=600)
     assert proc.returncode == 0, proc.stderr
     lines = read_jsonl(summary.read_text())
     assert sorted((r["id"], r["epoch"]) for r in lines) == sorted((p["id"], k) for p in SUMS for k in range(3))

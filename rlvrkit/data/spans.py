@@ -63,7 +63,10 @@ def _sentence_cuts(text: str) -> set[int]:
         if word not in _ABBREVIATIONS and _STARTS.match(text, m.end()):
             cuts.add(m.end())
     for m in _NEW_LINE.finditer(blanked):
-        cuts.add(m.start())
+        ends_sentence = text[: m.start()].rstrip()[-1:] in (".", "!", "?")
+        after = m.start() + len(text[m.start() :]) - len(text[m.start() :].lstrip())
+        if ends_sentence or text[after : after + 1] not in ("$", "\\"):  # "We have that" + display math: one
+            cuts.add(m.start())
     for r in math_regions(text):
         if text[r.inner_start : r.inner_end].rstrip()[-1:] in (".", "!", "?") and _STARTS.match(text, r.end):
             cuts.add(r.end)
