@@ -51,6 +51,8 @@ class MaskOptions:
 
     def __post_init__(self):
         self.steps_range  # noqa: B018 (refuses a bad --span-steps now)
+        if self.mode not in ("math", "passage"):
+            raise ValueError("--mode must be math or passage")
         if not 2 <= self.n_options <= len(LETTERS):
             raise ValueError(f"--options must be between 2 and {len(LETTERS)}")
         if self.max_borrowed < 0:
@@ -74,8 +76,8 @@ def rule_item(doc: Doc, pool: list[Doc], opts: MaskOptions, rng: random.Random) 
     """The rule-based item of a source, or the reason there is none (its skip reason)."""
     lo, hi = opts.steps_range
     spans = candidates(doc.text, doc.steps, lo, hi)
-    if not spans:
-        return "one step" if len(doc.steps) < 2 else "no span with reasoning"
+    if not spans:  # a span is never the whole text: it needs at least one step more than MIN
+        return "too few steps" if len(doc.steps) <= lo else "no span with reasoning"
     rng.shuffle(spans)
     reason = "recoverable"
     for span in spans[:MAX_SPANS]:
