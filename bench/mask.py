@@ -1,16 +1,16 @@
 """What `rlvr mask` yields on the real data, how fast, and how a model that cannot read the items does on them.
 
-    python bench/mask.py [--math 12000] [--passages 400] [--model DIR] [--items 120]
+    python bench/mask.py [--math 12000] [--passages 400] [--model DIR] [--items 500]
 
 1. Items from MATH training solutions and from the OpenStax passages (../shared/data): the share of sources that
    yield an item and every skip reason, the distractor kinds, items per second (the rules alone, in process).
 2. The correct letters of the MATH run against a uniform distribution: the chi-square statistic (8 degrees of
    freedom: 26.1 is the 0.001 critical value).
-3. With --model (say the tiny model, `rlvr init-model --tiny DIR`): its accuracy on --items items, two ways. As a
-   student in the pipe (rollout -n 4, verify: the share of rewarded completions and of completions naming no
-   option), and forced to choose: the option letter it gives the highest probability after "The answer is (",
-   which a model with no grasp of the items gets right about 1 time in 9 whatever its letter bias, because the
-   correct letter is uniform.
+3. With --model (say the tiny model, `rlvr init-model --tiny DIR`): its accuracy on the items with the shortest
+   prompts, two ways. As a student in the pipe, on 60 of them (rollout -n 4, verify: the share of rewarded
+   completions and of completions naming no option); and forced to choose, on --items of them: the option letter
+   it gives the highest probability after "The answer is (", which a model with no grasp of the items gets right
+   about 1 time in 9 whatever its letter bias, because the correct letter is uniform.
 
 There is no reference implementation to race (the paper's pipeline is a GPT-5 prompt); the figures are for the
 README and for noticing a change in yield or speed.
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--math", type=int, default=12000, help="MATH training solutions to mask")
     parser.add_argument("--passages", type=int, default=400, help="OpenStax passages to mask")
     parser.add_argument("--model", help="a model folder to measure on the items (e.g. the tiny model)")
-    parser.add_argument("--items", type=int, default=120, help="items the model is measured on")
+    parser.add_argument("--items", type=int, default=500, help="items the model is forced to choose on")
     args = parser.parse_args()
     math_items = run("math_train.jsonl", args.math, "math")
     run("passages.jsonl", args.passages, "passage")
@@ -116,7 +116,7 @@ def main() -> None:
     if args.model:
         short = sorted(math_items, key=lambda r: len(r["prompt"]))[: args.items]
         forced_choice(args.model, short)
-        as_student(args.model, short)
+        as_student(args.model, short[:60])
 
 
 if __name__ == "__main__":

@@ -46,18 +46,20 @@ def check_source(mode: str):
             raise InvalidRecord("missing 'id' (a string)" if key is None else "'id' must be a non-empty string")
         fields = ("prompt", "solution") if mode == "math" else ("text",)
         for name in fields:
-            if not isinstance(rec.get(name), str) or not rec[name].strip():
-                problem = (
-                    "missing"
-                    if rec.get(name) is None
-                    else "not a string"
-                    if not isinstance(rec[name], str)
-                    else "empty"
-                )
+            if problem := _wrong_text(rec.get(name)):
                 hint = " (use --mode passage for a text)" if mode == "math" and "text" in rec else ""
                 raise InvalidRecord(f"'{name}' is {problem}: --mode {mode} needs {' and '.join(fields)}{hint}")
 
     return check
+
+
+def _wrong_text(value) -> str | None:
+    """What keeps `value` from being a text to mask: "missing", "not a string", "empty"; None when it is one."""
+    if value is None:
+        return "missing"
+    if not isinstance(value, str):
+        return "not a string"
+    return None if value.strip() else "empty"
 
 
 def doc_of(rec: dict, mode: str) -> Doc:
