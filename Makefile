@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/verify_agreement.py
 	$(PY) bench/rollout.py
 	$(PY) bench/train.py
+	$(PY) bench/mask.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .demo build dist *.egg-info .pytest_cache

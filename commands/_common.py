@@ -136,7 +136,7 @@ SolvedAt = Annotated[
 ]
 RULE = GroupRule()
 
-# -- model options (rollout, train) ---------------------------------------------------------------------------------
+# -- model options (rollout, train; --llm: the data commands' model-driven modes) --------------------------------------
 
 Model = Annotated[
     str,
@@ -145,6 +145,22 @@ Model = Annotated[
     ),
 ]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N; auto takes a GPU when there is one.")]
+Llm = Annotated[
+    Optional[str],
+    typer.Option(
+        "--llm",
+        metavar="DIR",
+        help="Local model folder for the command's model-driven mode, run greedily through the rollout engine "
+        "(torch loads only with this option).",
+        rich_help_panel=MODEL,
+    ),
+]
+LlmMaxTokens = Annotated[
+    int,
+    typer.Option(
+        "--llm-max-tokens", min=1, metavar="N", help="Most tokens of one --llm answer.", rich_help_panel=MODEL
+    ),
+]
 TrustRemoteCode = Annotated[
     bool, typer.Option("--trust-remote-code", help="Run Python code shipped with the model folder (off: safer).")
 ]

@@ -10,7 +10,7 @@ import signal
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands import compose, eval, init_model, plot, rollout, score, steps, train, verify
+from rlvrkit.commands import compose, eval, init_model, mask, plot, rollout, score, select_one, steps, train, verify
 from rlvrkit.commands._common import Sectioned, on_sigterm
 
 from rlvrkit import __version__
@@ -54,10 +54,12 @@ def rlvr(
 
 
 # The prompt makers first (new training data from the data you have), then the loop in its order: sample, check,
-# score, learn; then the helpers.
+# score, learn; then what measures it, and the helpers.
 for name, module in [
     ("compose", compose),
     ("steps", steps),
+    ("mask", mask),
+    ("select-one", select_one),
     ("rollout", rollout),
     ("verify", verify),
     ("score", score),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands._common import Input, OnError, Output, Rejects, Seed, guard, options, source
+from rlvrkit.commands._common import Input, Llm, OnError, Output, Rejects, Seed, guard, helped, options, source
 
 from rlvrkit.data.options import ComposeOptions
 from rlvrkit.log import Log
@@ -52,15 +52,11 @@ def compose(  # long only by its option declarations, one per option with its he
         ),
     ] = D.pairs,
     seed: Seed = D.seed,
-    llm: Annotated[
-        Optional[str],
-        typer.Option(
-            "--llm",
-            metavar="MODEL",
-            help="A local model folder that phrases each definition more naturally; its wording is kept only when the "
-            "value it defines re-derives exactly, else the rule's definition stays (counted).",
-        ),
-    ] = D.llm,
+    llm: helped(
+        Llm,
+        "A local model folder that phrases each definition more naturally; its wording is kept only when the value it "
+        "defines re-derives exactly, else the rule's definition stays (counted).",
+    ) = D.llm,
     input: Input = "-",
     output: Output = "-",
     on_error: OnError = "fail",

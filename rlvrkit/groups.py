@@ -21,7 +21,7 @@ from rlvrkit.errors import BadInput, InvalidRecord
 
 # Fields that belong to one completion rather than to its prompt.
 ROLLOUT_FIELDS = frozenset(
-    "completion sample prompt_ids completion_ids logprobs finish_reason policy sampling reward verdict "
+    "completion sample epoch prompt_ids completion_ids logprobs finish_reason policy sampling reward verdict "
     "advantage".split()
 )
 DROP_REASONS = ("solve-all", "solve-none")
@@ -89,10 +89,11 @@ def contiguous_groups(records: Iterable[dict], reject: Callable[[str], None] = _
 
 
 def all_groups(records: Iterable[dict]) -> Iterator[list[dict]]:
-    """Read everything, then yield one group per id in order of first appearance (for unsorted input)."""
+    """Read everything, then yield one group per id (and per `epoch`, the pass of rollout that drew it, when the
+    records carry one) in order of first appearance (for unsorted input)."""
     by_id: dict = {}
     for rec in records:
-        by_id.setdefault(rec["id"], []).append(rec)
+        by_id.setdefault((rec["id"], rec.get("epoch")), []).append(rec)
     yield from by_id.values()
 
 

@@ -46,22 +46,29 @@ def score_groups(groups: Iterable[list[dict]], opts: ScoreOptions, dropped: Coun
                 yield rec
 
 
+SUMMARY_FIELDS = ("n", "mean", "std", "pass_rate", "solve_all", "solve_none", "len_mean", "len_unit")
+GROUP_TAGS = ("epoch", "policy")  # when every rollout of a group has the same value, its summary line carries it
+
+
 def summary(group: list[dict], stats: GroupStats) -> dict:
-    """One line for a prompt: its prompt fields, then n, mean, std, pass_rate, solve_all, solve_none, lengths."""
+    """One line for a prompt: its prompt fields, then n, mean, std, pass_rate, solve_all, solve_none, lengths, and
+    the group's `epoch` (the pass of rollout that drew it) and `policy` where its rollouts share them, so a history
+    of several passes (what select-one reads) comes from the tools as they are."""
     unit = "tokens" if all(isinstance(rec.get("completion_ids"), list) for rec in group) else "chars"
     key = "completion_ids" if unit == "tokens" else "completion"
     lengths = [len(rec.get(key) or "") for rec in group]
-    return {
-        **prompt_fields(group[0]),
-        "n": stats.n,
-        "mean": stats.mean,
-        "std": stats.std,
-        "pass_rate": stats.pass_rate,
-        "solve_all": stats.solve_all,
-        "solve_none": stats.solve_none,
-        "len_mean": mean(lengths),
-        "len_unit": unit,
-    }
+    values = (stats.n, stats.mean, stats.std, stats.pass_rate, stats.solve_all, stats.solve_none, mean(lengths), unit)
+    return {**prompt_fields(group[0]), **dict(zip(SUMMARY_FIELDS, values)), **shared_tags(group)}
+
+
+def shared_tags(group: list[dict]) -> dict:
+    """The GROUP_TAGS every record of the group has, with one value: {"epoch": 2, "policy": {…}}, or fewer."""
+    tags = {}
+    for name in GROUP_TAGS:
+        first = group[0].get(name)
+        if first is not None and all(rec.get(name) == first for rec in group):
+            tags[name] = first
+    return tags
 
 
 def describe_drops(dropped: Counter, total_groups: int) -> str | None:

@@ -70,6 +70,13 @@ def piped_to_head(args: list[str], input: str) -> subprocess.CompletedProcess:
     )
 
 
+def shell(pipeline: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a shell pipeline as a user types it (``rlvr mask < in | rlvr rollout …``), each ``rlvr`` being this
+    checkout's; text output."""
+    command = pipeline.replace("rlvr ", f"{sys.executable} -m rlvrkit.commands.cli ")
+    return subprocess.run(command, shell=True, capture_output=True, text=True, executable="/bin/bash", timeout=timeout)
+
+
 def jsonl(*records: dict) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 

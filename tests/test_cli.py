@@ -9,7 +9,19 @@ from conftest import ROOT, heavy_imports, rlvr
 
 from rlvrkit import __version__
 
-COMMANDS_BUILT = ["compose", "steps", "rollout", "verify", "score", "train", "eval", "plot", "init-model"]
+COMMANDS_BUILT = [
+    "compose",
+    "steps",
+    "mask",
+    "select-one",
+    "rollout",
+    "verify",
+    "score",
+    "train",
+    "eval",
+    "plot",
+    "init-model",
+]
 
 
 def test_help_lists_the_commands():

@@ -131,7 +131,7 @@ def test_records_groups_and_prompt_ids(engine, tok, tmp_path):
         assert {k: rec[k] for k in prompt} == prompt  # prompt fields pass through unchanged
         assert rec["policy"] == {"model": engine.path, "adapter": None, "version": 0}
         assert rec["sampling"] == {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "seed": 0, "max_tokens": 16, "n": 3}
-        assert rec["finish_reason"] in ("stop", "length")
+        assert rec["finish_reason"] in ("stop", "length") and rec["epoch"] == 0
         assert rec["completion"] == tok.decode(rec["completion_ids"], skip_special_tokens=True)
     assert [r["sample"] for r in out if r["id"] == "p0"] == [0, 1, 2]
     # prompt_ids are exactly the chat template's tokens: system from the record, else none
@@ -142,6 +142,16 @@ def test_records_groups_and_prompt_ids(engine, tok, tmp_path):
     assert text.endswith("<|im_start|>assistant\n")
     plain = roll(engine, tmp_path, PROMPTS[:1], name="plain", n=1, chat=False)
     assert plain[0]["prompt_ids"] == tok(PROMPTS[0]["prompt"])["input_ids"]
+
+
+def test_each_pass_is_stamped_with_its_epoch(engine, tmp_path):
+    out = roll(engine, tmp_path, PROMPTS[:2], n=2, epochs=3)
+    assert sorted((r["id"], r["epoch"]) for r in out) == sorted(
+        (p["id"], e) for p in PROMPTS[:2] for e in range(3) for _ in "ab"
+    )
+    assert [r["epoch"] for r in out] == sorted(r["epoch"] for r in out)  # one pass after the other
+    by_epoch = [sorted(tuple(r["completion_ids"]) for r in out if r["epoch"] == e) for e in range(3)]
+    assert by_epoch[0] != by_epoch[1] != by_epoch[2]  # each pass draws fresh samples
 
 
 def test_same_seed_same_output_whatever_the_batch(engine, tmp_path):

@@ -212,3 +212,21 @@ def test_ctrl_c_or_sigterm_leaves_no_output_file(tmp_path, sig, code, word):
     assert proc.wait(timeout=20) == code
     assert word in proc.stderr.read()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_per_prompt_lines_carry_the_epoch_and_policy_of_their_group():
+    policy = {"model": "m", "adapter": None, "version": 3}
+    recs = [
+        {**r, "epoch": e, "policy": policy}
+        for e, rewards in ((0, [1, 0]), (1, [1, 1]))
+        for r in rollouts("a", rewards, sampling={"n": 2})
+    ]
+    lines = read_jsonl(rlvr("score", "--per-prompt", input=jsonl(*recs)).stdout)
+    assert [(r["epoch"], r["policy"], r["pass_rate"]) for r in lines] == [(0, policy, 0.5), (1, policy, 1.0)]
+    # --unsorted groups by id and epoch, so two passes over a prompt stay two groups
+    shuffled = [recs[0], recs[2], recs[1], recs[3]]
+    lines = read_jsonl(rlvr("score", "--per-prompt", "--unsorted", input=jsonl(*shuffled)).stdout)
+    assert [(r["epoch"], r["pass_rate"]) for r in lines] == [(0, 0.5), (1, 1.0)]
+    mixed = [{**recs[0], "policy": {**policy, "version": 4}}, recs[1]]  # no single policy: none is written
+    (line,) = read_jsonl(rlvr("score", "--per-prompt", input=jsonl(*mixed)).stdout)
+    assert line["epoch"] == 0 and "policy" not in line

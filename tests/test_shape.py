@@ -23,6 +23,8 @@ OPTIONS = {  # command -> its options dataclass (and the fields it has no option
     "eval": "rlvrkit.eval.options:EvalOptions -rollout -verify",
     "plot": "rlvrkit.plot:PlotOptions",
     "init-model": "rlvrkit.tiny:InitOptions",
+    "mask": "rlvrkit.data.mask:MaskOptions",
+    "select-one": "rlvrkit.select_one:SelectOneOptions",
 }
 
 

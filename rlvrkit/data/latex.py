@@ -121,6 +121,21 @@ def spans(text: str, dollars: bool | None = None) -> tuple[Span, ...]:
     return tuple(found)
 
 
+def inner(text: str, span: Span) -> tuple[int, int]:
+    """Where a span's content is, inside its delimiters (``$…$``, ``\\[…\\]``, ``\\begin{…}…\\end{…}``); an unclosed
+    span runs to the end of the text."""
+    start, end = span.start, span.end
+    if span.kind.startswith("env:"):
+        content = _BEGIN.match(text, start).end()
+        close = text.rfind("\\end", content, end)
+        return content, close if close >= 0 else end
+    if span.kind == "asy":
+        return start + len("[asy]"), end - len("[/asy]") if text.endswith("[/asy]", start, end) else end
+    opening = 2 if text.startswith(("$$", "\\(", "\\["), start) else 1
+    closed = end - start >= 2 * opening and text[end - opening : end] in ("$$", "$", "\\)", "\\]")
+    return start + opening, end - opening if closed else end
+
+
 def dollar_math(text: str) -> bool:
     """Whether the unescaped ``$`` signs of `text` delimit math (LaTeX) rather than mark money (GSM8K's ``$12``).
 

@@ -82,27 +82,19 @@ class Phraser:
 
     def __init__(self, model: str, log, engine=None):
         """`engine`: one already started (tests); by default the rollout engine opens `model`, greedy."""
-        from rlvrkit.rollout.options import RolloutOptions
-        from rlvrkit.rollout.run import open_engine
+        from rlvrkit.llm import LocalModel
 
         self.model = model
-        self.opts = RolloutOptions(model=model, n=1, temperature=0, max_tokens=MAX_TOKENS)
-        self.engine = engine or open_engine(self.opts, log)
-        self.chat = getattr(self.engine.tokenizer, "chat_template", None) is not None
+        self.llm = LocalModel(model, MAX_TOKENS, log, engine=engine)
         self.outcomes: Counter = Counter()
 
     def phrase(self, asks: list[tuple[str, str, Reading, str]]) -> list[str | None]:
         """For each (problem, answer, reading, X) the model's sentence when it passes `judge`, else None."""
-        from rlvrkit.rollout.engine import Request
-        from rlvrkit.rollout.prompts import prompt_ids
-
-        requests = []
-        for i, (problem, answer, reading, x) in enumerate(asks):
-            prompt = {"prompt": request_text(problem, answer, reading.definition(x), x)}
-            requests.append(Request(prompt_ids(self.engine.tokenizer, prompt, chat=self.chat), f"definition-{i}", 0))
+        prompts = [request_text(problem, answer, reading.definition(x), x) for problem, answer, reading, x in asks]
+        keys = [f"definition-{i}" for i in range(len(asks))]
         out = []
-        for (_, _, reading, x), done in zip(asks, self.engine.generate(requests, self.opts.sampling)):
-            sentence, outcome = judge(done.text, reading, x)
+        for (_, _, reading, x), reply in zip(asks, self.llm.ask(prompts, keys)):
+            sentence, outcome = judge(reply, reading, x)
             self.outcomes[outcome] += 1
             out.append(sentence)
         return out

@@ -36,12 +36,16 @@ class Prompt:
     ids: list[int]
 
 
-def rollout_record(prompt: Prompt, sample: int, c: Completion, policy: Policy, params: Sampling) -> dict:
-    """One line of output: the prompt record's fields, then what this completion adds (the record contract)."""
+def rollout_record(
+    prompt: Prompt, sample: int, c: Completion, policy: Policy, params: Sampling, epoch: int = 0
+) -> dict:
+    """One line of output: the prompt record's fields, then what this completion adds (the record contract); `epoch`
+    is the pass over the prompts it was drawn in (0 on the first), so a history of several passes can be told apart."""
     return {
         **prompt.rec,
         "completion": c.text,
         "sample": sample,
+        "epoch": epoch,
         "prompt_ids": list(prompt.ids),
         "completion_ids": list(c.token_ids),
         "logprobs": [float(f"{x:.7g}") for x in c.logprobs],  # float32 precision, half the digits of a double
@@ -87,7 +91,7 @@ def run_window(
         requests = [Request(prompts[i].ids, prompts[i].rec["id"], s, epoch) for i, s in batch]
         for (i, s), c in zip(batch, engine.generate(requests, params)):
             slots = groups.setdefault(i, [None] * n)
-            slots[s] = rollout_record(prompts[i], s, c, policy, params)
+            slots[s] = rollout_record(prompts[i], s, c, policy, params, epoch)
             if all(r is not None for r in slots):
                 emit(groups.pop(i))
 

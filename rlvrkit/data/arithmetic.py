@@ -1,0 +1,316 @@
+"""The numbers in solution text, and exact arithmetic of its simple expressions: what mask's distractors change.
+
+Where the math is comes from rlvrkit.data.latex (the one scanner of LaTeX spans); in GSM8K text, whose dollar signs
+are money, the calculator notes ``<<48/2=24>>`` are the math. `evaluate` computes an expression made of numbers,
++ - \\cdot \\times * / \\div, ``\\frac{a}{b}``, brackets, small integer powers and square roots of perfect squares,
+exactly (`Fraction`), or gives None for anything else (a variable, a function, a relation). `literal` reads a part of
+an equation chain that is just a number (``400``, ``-1.5``, ``\\dfrac{7}{20}``, ``\\boxed{17}``, ``12\\text{ cm}``) and
+`formatted` writes a new value in the same style. `links` finds the numbers an equation derives (``20\\cdot20 = 400``).
+Nothing here needs sympy: the numbers a distractor changes are rationals, and a chain that is not plain arithmetic is
+not recomputed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+from rlvrkit.data.latex import inner, spans
+
+_CALC = re.compile(r"<<(?P<calc>[^<>]*)>>")
+NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?![\w])")
+_STRUCTURAL = re.compile(r"(?:[\^_]\{?\s*-?|\\frac\d?|\\sqrt\[)$")  # an exponent, a subscript, a root's index
+_MAX_DIGITS = 40
+
+
+@dataclass(frozen=True)
+class Region:
+    """Math in a text: text[start:end] is the whole of it, text[inner_start:inner_end] the expression."""
+
+    start: int
+    end: int
+    inner_start: int
+    inner_end: int
+
+
+@functools.lru_cache(maxsize=2048)  # the same span is read by several rules
+def math_regions(text: str) -> tuple[Region, ...]:
+    """The math regions of `text`, in order, without overlaps: latex.spans' math (``$…$``, ``$$…$$``, ``\\(…\\)``,
+    ``\\[…\\]``, math environments). In text with calculator notes (GSM8K) a $ is a dollar, so only the notes are math
+    there."""
+    if "<<" in text:
+        return tuple(Region(m.start(), m.end(), m.start("calc"), m.end("calc")) for m in _CALC.finditer(text))
+    return tuple(Region(s.start, s.end, *inner(text, s)) for s in spans(text) if s.math)
+
+
+def prose(text: str) -> str:
+    """`text` with its math regions blanked out (same length, so offsets still hold)."""
+    chars = list(text)
+    for r in math_regions(text):
+        chars[r.start : r.end] = " " * (r.end - r.start)
+    return "".join(chars)
+
+
+def number_value(token: str) -> Fraction:
+    """ "1,000" → 1000, "2.50" → 5/2."""
+    return Fraction(token.replace("{,}", "").replace(",", ""))
+
+
+def numbers(text: str) -> Iterator[tuple[int, int, Fraction]]:
+    """Every number written in `text` (math or words) that is not an exponent, subscript or root index:
+    (start, end, value)."""
+    for m in NUMBER.finditer(text):
+        if not _STRUCTURAL.search(text[max(0, m.start() - 8) : m.start()]):
+            yield m.start(), m.end(), number_value(m.group())
+
+
+# -- exact arithmetic ------------------------------------------------------------------------------------------------
+
+_IGNORED = re.compile(r"\\left|\\right|\\displaystyle|\\[,!;: ]|\\\\|&|\s+|\\quad|\\qquad")
+_TOKEN = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?)|(?P<op>\\cdot|\\times|\\div|[-+*/^()\[\]{}])|(?P<frac>\\[dt]?frac)|(?P<sqrt>\\sqrt)"
+)
+_OPS = {"\\cdot": "*", "\\times": "*", "\\div": "/", "[": "(", "]": ")"}
+
+
+def _tokens(expr: str) -> list[str] | None:
+    """The expression as tokens (numbers, + - * / ^ ( ) { } frac sqrt), or None when it holds anything else."""
+    expr = _IGNORED.sub(" ", expr).strip().rstrip(".,;")
+    out, pos = [], 0
+    while pos < len(expr):
+        if expr[pos] == " ":
+            pos += 1
+            continue
+        m = _TOKEN.match(expr, pos)
+        if not m:
+            return None
+        kind = m.lastgroup
+        text = m.group()
+        out.append(kind if kind in ("frac", "sqrt") else text if kind == "num" else _OPS.get(text, text))
+        pos = m.end()
+    return out or None
+
+
+class _Parser:
+    """Recursive descent over `_tokens`: expr := term (± term)*; term := unary ((* | / | implicit ×) unary)*;
+    unary := -unary | power; power := atom (^ atom)?; atom := number | (expr) | {expr} | frac a b | sqrt a."""
+
+    def __init__(self, tokens: list[str]):
+        self.t, self.i = tokens, 0
+
+    def peek(self) -> str | None:
+        return self.t[self.i] if self.i < len(self.t) else None
+
+    def take(self) -> str:
+        self.i += 1
+        return self.t[self.i - 1]
+
+    def expr(self) -> Fraction:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            value = value + self.term() if self.take() == "+" else value - self.term()
+        return value
+
+    def term(self) -> Fraction:
+        value = self.unary()
+        while self.peek() in ("*", "/", "(", "frac", "sqrt", "{"):
+            op = self.take() if self.peek() in ("*", "/") else "*"
+            right = self.unary()
+            if op == "/" and right == 0:
+                raise ValueError("division by zero")
+            value = value * right if op == "*" else value / right
+        return _bounded(value)
+
+    def unary(self) -> Fraction:
+        if self.peek() in ("-", "+"):
+            return -self.unary() if self.take() == "-" else self.unary()
+        return self.power()
+
+    def power(self) -> Fraction:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.take()
+        exponent = self.atom()
+        if exponent.denominator != 1 or abs(exponent) > 64 or (base == 0 and exponent < 0):
+            raise ValueError("power")
+        return _bounded(base**exponent.numerator)
+
+    def atom(self) -> Fraction:
+        tok = self.take() if self.peek() is not None else None
+        if tok is None:
+            raise ValueError("end")
+        if tok in ("(", "{"):
+            value = self.expr()
+            if self.take() != (")" if tok == "(" else "}"):
+                raise ValueError("bracket")
+            return value
+        if tok == "frac":
+            return self._frac()
+        if tok == "sqrt":
+            return _sqrt(self.atom())
+        if tok[0].isdigit():
+            return Fraction(tok)
+        raise ValueError(tok)
+
+    def _frac(self) -> Fraction:
+        if self.peek() is not None and self.peek()[0].isdigit() and self.peek() != "{":  # \frac12
+            digits = self.take()
+            if len(digits) != 2:
+                raise ValueError("frac")
+            return Fraction(int(digits[0]), int(digits[1]))
+        top, bottom = self.atom(), self.atom()
+        if bottom == 0:
+            raise ValueError("division by zero")
+        return top / bottom
+
+
+def _bounded(value: Fraction) -> Fraction:
+    if len(str(value.numerator)) > _MAX_DIGITS or len(str(value.denominator)) > _MAX_DIGITS:
+        raise ValueError("too large")
+    return value
+
+
+def _sqrt(value: Fraction) -> Fraction:
+    """The square root of a perfect-square rational; anything else is not exact, so not evaluated."""
+    if value < 0:
+        raise ValueError("sqrt")
+    top, bottom = math.isqrt(value.numerator), math.isqrt(value.denominator)
+    if top * top != value.numerator or bottom * bottom != value.denominator:
+        raise ValueError("sqrt")
+    return Fraction(top, bottom)
+
+
+def evaluate(expr: str) -> Fraction | None:
+    """The exact value of a plain arithmetic expression in LaTeX (see the module docstring), or None."""
+    tokens = _tokens(expr)
+    if tokens is None:
+        return None
+    parser = _Parser(tokens)
+    try:
+        value = parser.expr()
+    except (ValueError, ZeroDivisionError, IndexError, OverflowError):
+        return None
+    return value if parser.i == len(tokens) else None
+
+
+# -- literals: a number standing alone as a part of an equation ------------------------------------------------------
+
+_LITERAL = re.compile(
+    r"^(?P<lead>\s*(?:\\boxed\{\s*)?)"
+    r"(?P<lit>-?\s*(?:\\[dt]?frac\{\s*\d+\s*\}\{\s*\d+\s*\}|\\[dt]?frac\d\d|"
+    r"(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?))"
+    r"(?P<unit>\s*(?:\\%|%|\^\\circ|\^\{\\circ\}|\\?\s*\\(?:text|mbox|mathrm)\{[^{}]*\})?)"
+    r"(?P<trail>\s*\}?\s*[.,;]?\s*)$"
+)
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A number standing as a whole part of an equation: where it is (absolute offsets), its value and its style."""
+
+    start: int
+    end: int
+    value: Fraction
+    style: str  # "int", "int," or "int{,}" (thousands grouped so), "dec:K" (K decimal places), "frac:\\dfrac" …
+
+
+def literal(text: str, offset: int = 0) -> Literal | None:
+    """`text` (a part of an equation chain) read as a single number, or None; offsets are shifted by `offset`."""
+    m = _LITERAL.match(text)
+    if not m or (m.group("lead").strip() and "}" not in m.group("trail")):
+        return None
+    lit = m.group("lit")
+    value = evaluate(re.sub(r",|\{,\}", "", lit))
+    if value is None:
+        return None
+    return Literal(offset + m.start("lit"), offset + m.end("lit"), value, number_style(lit))
+
+
+def number_style(lit: str) -> str:
+    frac = re.search(r"\\[dt]?frac", lit)
+    if frac:
+        return f"frac:{frac.group()}"
+    digits = lit.lstrip("-").strip()
+    if "." in digits:
+        return f"dec:{len(digits.split('.')[1])}"
+    return "int{,}" if "{,}" in digits else "int," if "," in digits else "int"
+
+
+def formatted(value: Fraction, style: str) -> str | None:
+    """`value` written in `style` (see `Literal`); a non-integer in an integer style is written as a fraction."""
+    if len(str(value.numerator)) > 18 or len(str(value.denominator)) > 18:
+        return None
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if style.startswith("dec:"):
+        places = int(style[4:])
+        scaled = value * 10**places
+        if scaled.denominator != 1:
+            return None
+        whole, frac = divmod(scaled.numerator, 10**places)
+        return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
+    if value.denominator == 1:
+        grouped = f"{value.numerator:,}".replace(",", style[3:]) if style != "int" else str(value.numerator)
+        return sign + grouped
+    command = style.split(":", 1)[1] if style.startswith("frac:") else "\\frac"
+    return f"{sign}{command}{{{value.numerator}}}{{{value.denominator}}}"
+
+
+# -- equation chains -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """`a = b` inside math, where a evaluates to the number b states: b is derived from a. `source` is where a is."""
+
+    source: tuple[int, int]
+    result: Literal
+
+
+def chain_parts(text: str, region: Region) -> list[tuple[int, int]]:
+    """The parts of the region's expression between top-level '=' signs, as absolute (start, end)."""
+    parts, depth, start = [], 0, region.inner_start
+    for i in range(region.inner_start, region.inner_end):
+        c = text[i]
+        depth += c in "({[" and text[i - 1] != "\\"
+        depth -= c in ")}]" and text[i - 1] != "\\"
+        if c == "=" and depth <= 0:
+            parts.append((start, i))
+            start = i + 1
+    parts.append((start, region.inner_end))
+    return parts
+
+
+def results(text: str) -> list[Literal]:
+    """Every number `text` states as the value of something: a literal chain part right of an '=' (``b = 3``,
+    ``20\\cdot20 = 400``), unless it only restates the part before it."""
+    out = []
+    for region in math_regions(text):
+        parts = chain_parts(text, region)
+        for (a0, a1), (b0, b1) in zip(parts, parts[1:]):
+            found = literal(text[b0:b1], b0)
+            if found is not None and _squeezed(text[a0:a1]) != _squeezed(text[b0:b1]):
+                out.append(found)
+    return out
+
+
+def links(text: str) -> list[Link]:
+    """Every derived number of `text`: a literal chain part equal to the value of the part before it."""
+    out = []
+    for region in math_regions(text):
+        parts = chain_parts(text, region)
+        for (a0, a1), (b0, b1) in zip(parts, parts[1:]):
+            result = literal(text[b0:b1], b0)
+            restated = _squeezed(text[a0:a1]) == _squeezed(text[b0:b1])
+            if result is not None and not restated and evaluate(text[a0:a1]) == result.value:
+                out.append(Link((a0, a1), result))
+    return out
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split()).rstrip(".,;")

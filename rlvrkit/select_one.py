@@ -1,0 +1,229 @@
+"""`rlvr select-one`: the training example worth most, from a training history (one-sample RL).
+
+The history is what the tools write, unedited: `rlvr score --per-prompt` lines (each prompt's pass_rate in one pass,
+tagged with the `epoch` rollout drew it in), or verified rollout records themselves (grouped by prompt and epoch;
+a rollout is solved when its reward is at least --solved-at). The pass a line belongs to is its `epoch`, its `step`,
+or its policy's `version` (--over; auto takes the first of these the first record has). From it each prompt gets
+an accuracy per epoch (rlvrkit.select), missing epochs are back-filled or the prompt dropped (--missing), and the
+prompts are ranked by the chosen score. `--by skills` ranks by salient skills a local model tags instead
+(rlvrkit.skills), and needs only the prompts.
+
+The output is the chosen prompt record(s), best first, with `meta.select_one = {by, score, rank, …}`; --repeat R
+writes each R times, as 1-shot RLVR fills its batch of 128 with the one example. The copies get ids ``<id>#0`` …
+``<id>#R-1`` (and `meta.select_one.id`, the original id): rollout seeds each completion from its prompt's id, so R
+copies under one id would sample R identical groups.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from rlvrkit.errors import InvalidRecord
+from rlvrkit.groups import TOLERANCE, check_id, prompt_fields
+from rlvrkit.jsonl import Source, check_streams, streams
+from rlvrkit.score import SUMMARY_FIELDS
+from rlvrkit.select import lim_scores, mean_accuracy, ranked, trajectories, variance
+from rlvrkit.skills import salient_set
+
+METHODS = ("variance", "lim", "pass-rate", "skills")
+TIME_KEYS = ("epoch", "step", "version")
+
+
+@dataclass(frozen=True)
+class SelectOneOptions:
+    """`rlvr select-one`'s options."""
+
+    by: str = "variance"  # variance | lim | pass-rate | skills
+    top: int = 1  # how many prompts to write, best first; 0: every prompt (with lim: every one above min_score)
+    repeat: int = 1  # copies of each chosen prompt
+    min_score: float = 0.6  # with lim: keep prompts scoring at least this
+    target: float | None = None  # with pass-rate: the accuracy to be closest to
+    missing: str = "backfill"  # backfill (LIMR) | drop
+    over: str = "auto"  # auto | epoch | step | version: what a pass of the history is
+    solved_at: float = 1.0  # a rollout record is solved when its reward is at least this
+    llm: str | None = None  # with skills: the local model that tags them
+    llm_max_tokens: int = 256
+    salient: str = "algebra,precalculus"  # with skills: the skills that count
+
+    def __post_init__(self):
+        if self.by == "pass-rate" and (self.target is None or not 0 <= self.target <= 1):
+            raise ValueError("--by pass-rate needs --target between 0 and 1")
+        if self.by != "pass-rate" and self.target is not None:
+            raise ValueError("--target goes with --by pass-rate")
+        if (self.by == "skills") != (self.llm is not None):
+            raise ValueError("--by skills needs --llm MODEL, and --llm is only used by --by skills")
+        if self.top < 0 or self.repeat < 1:
+            raise ValueError("--top must be >= 0 and --repeat >= 1")
+        salient_set(self.salient)
+
+
+@dataclass
+class History:
+    """What select-one read: each prompt's record (first seen) and {id: {epoch: [solved, total]}}."""
+
+    prompts: dict
+    counts: dict
+    key: str | None = None  # the time key in use (auto resolves it from the first record that has one)
+
+
+def check_record(by: str):
+    """The record check: an id, and a pass_rate (a summary line) or a reward (a verified rollout); --by skills also
+    takes plain prompt records."""
+
+    def check(rec: dict) -> None:
+        check_id(rec)
+        if "pass_rate" in rec:
+            _number(rec, "pass_rate", 0, 1)
+        elif "reward" in rec:
+            _number(rec, "reward", -math.inf, math.inf)
+        elif by != "skills":
+            raise InvalidRecord("needs 'pass_rate' (an rlvr score --per-prompt line) or 'reward' (a verified rollout)")
+        for name in ("epoch", "step"):
+            if name in rec and (type(rec[name]) is not int or rec[name] < 0):
+                raise InvalidRecord(f"'{name}' must be a whole number >= 0, got {rec[name]!r:.40}")
+
+    return check
+
+
+def _number(rec: dict, name: str, lo: float, hi: float) -> None:
+    value = rec[name]
+    if type(value) not in (int, float) or not math.isfinite(value) or not lo <= value <= hi:
+        raise InvalidRecord(f"'{name}' must be a number" + (f" in [{lo:g}, {hi:g}]" if lo > -math.inf else ""))
+
+
+def time_of(rec: dict, over: str):
+    """The pass a record belongs to under `over` (epoch, step or version), or None."""
+    if over == "version":
+        policy = rec.get("policy")
+        value = policy.get("version") if isinstance(policy, dict) else None
+        return value if type(value) is int else None
+    return rec.get(over)
+
+
+def read_history(records, opts: SelectOneOptions, counts: Counter) -> History:
+    """Every record into the history; a record without the time key is counted in `counts` and left out."""
+    history = History({}, {}, None if opts.over == "auto" else opts.over)
+    for rec in records:
+        key = str(rec["id"])
+        history.prompts.setdefault(key, rec)
+        if opts.by == "skills":
+            continue
+        if history.key is None:
+            history.key = next((k for k in TIME_KEYS if time_of(rec, k) is not None), None)
+        when = time_of(rec, history.key) if history.key else None
+        if when is None:
+            counts["records without a pass"] += 1
+            continue
+        solved, total = _solved(rec, opts.solved_at)
+        cell = history.counts.setdefault(key, {}).setdefault(when, [0.0, 0])
+        cell[0] += solved
+        cell[1] += total
+    return history
+
+
+def _solved(rec: dict, solved_at: float) -> tuple[float, int]:
+    """(rollouts solved, rollouts) a record stands for."""
+    if "pass_rate" in rec:
+        n = rec.get("n") if type(rec.get("n")) is int and rec["n"] > 0 else 1
+        return rec["pass_rate"] * n, n
+    return float(rec["reward"] >= solved_at - TOLERANCE), 1
+
+
+def scores(history: History, opts: SelectOneOptions, counts: Counter) -> tuple[dict, dict]:
+    """({id: score} ranked best first, {id: extra meta}) for the history-based methods."""
+    epochs = sorted({k for row in history.counts.values() for k in row})
+    table = {key: {k: s / t for k, (s, t) in row.items()} for key, row in history.counts.items()}
+    trajs = trajectories(table, epochs, opts.missing, counts)
+    counts["prompts"], counts["epochs"] = len(trajs), len(epochs)
+    extra = {key: {"accuracy": seq} for key, seq in trajs.items()}
+    if opts.by == "variance":
+        found = {key: variance(seq) for key, seq in trajs.items()}
+        return {k: found[k] for k in ranked(found)}, extra
+    if opts.by == "lim":
+        found = lim_scores(trajs)
+        kept = {k: v for k, v in found.items() if v >= opts.min_score - TOLERANCE}
+        counts["below --min-score"] += len(found) - len(kept)
+        return {k: kept[k] for k in ranked(kept)}, extra
+    found = mean_accuracy(trajs)
+    order = ranked(found, key=lambda s: abs(s - opts.target))
+    return {k: found[k] for k in order}, extra
+
+
+def skill_scores(history: History, opts: SelectOneOptions, log, counts: Counter) -> tuple[dict, dict]:
+    """({id: number of salient skills} best first, {id: {"skills": [...]}}) from the --llm model's tags."""
+    from rlvrkit.llm import LocalModel
+    from rlvrkit.skills import question, skill_score, tags
+
+    model = LocalModel(opts.llm, opts.llm_max_tokens, log)
+    keys = list(history.prompts)
+    answers = model.ask([question(history.prompts[k]) for k in keys], keys)
+    found, extra = {}, {}
+    for key, answer in zip(keys, answers):
+        named = tags(answer)
+        counts["untagged"] += named is None
+        found[key] = skill_score(named, salient_set(opts.salient))
+        extra[key] = {"skills": named or []}
+    counts["prompts"] = len(keys)
+    return {k: found[k] for k in ranked(found)}, extra
+
+
+def chosen_records(history: History, best: dict, extra: dict, opts: SelectOneOptions) -> list[dict]:
+    """The top prompts' records, each with meta.select_one, each --repeat times (copies interleaved)."""
+    top = list(best)[: opts.top or None]
+    out = []
+    for copy in range(opts.repeat):
+        for rank, key in enumerate(top, 1):
+            rec = prompt_fields(history.prompts[key])
+            rec = {k: v for k, v in rec.items() if k not in SUMMARY_FIELDS and k != "step"}
+            meta = rec.get("meta") if isinstance(rec.get("meta"), dict) else {}
+            mine = {"by": opts.by, "score": best[key], "rank": rank, **extra[key]}
+            if opts.repeat > 1:
+                rec["id"], mine = f"{key}#{copy}", {**mine, "id": history.prompts[key]["id"], "copy": copy}
+            out.append({**rec, "meta": {**meta, "select_one": mine}})
+    return out
+
+
+def describe(counts: Counter, history: History, opts: SelectOneOptions, written: int) -> str:
+    """One line for stderr: what the history held, every exclusion and fill, what was written."""
+    key = history.key or "epoch"
+    parts = [f"{counts['prompts']} prompts"]
+    if opts.by != "skills":
+        parts[0] += f" over {counts['epochs']} {key}s"
+    notes = {  # count -> (what one is, what several are)
+        "filled": (
+            "accuracy back-filled from the next pass (LIMR)",
+            "accuracies back-filled from the next pass (LIMR)",
+        ),
+        "dropped": ("prompt dropped for a missing pass", "prompts dropped for a missing pass"),
+        "records without a pass": (f"record without '{key}' left out", f"records without '{key}' left out"),
+        "below --min-score": (
+            f"prompt below --min-score {opts.min_score:g}",
+            f"prompts below --min-score {opts.min_score:g}",
+        ),
+        "untagged": (
+            "model answer without readable skills (scored 0)",
+            "model answers without readable skills (scored 0)",
+        ),
+    }
+    parts += [f"{counts[k]} {one if counts[k] == 1 else many}" for k, (one, many) in notes.items() if counts[k]]
+    return "; ".join(parts) + f"; wrote {written} record{'s' * (written != 1)}"
+
+
+def run_select_one(source: Source, output: str, opts: SelectOneOptions, log) -> None:
+    """`rlvr select-one`: read the whole history from `source`, write the chosen prompt record(s) to `output`."""
+    check_streams(source, output)
+    counts: Counter = Counter()
+    with streams(source, output, check=check_record(opts.by), log=log) as (records, out):
+        history = read_history(records, opts, counts)
+        if records.failure is not None:  # a selection from part of a history would mislead: nothing is written
+            raise records.failure
+        if opts.by == "skills":
+            best, extra = skill_scores(history, opts, log, counts)
+        else:
+            best, extra = scores(history, opts, counts)
+        chosen = chosen_records(history, best, extra, opts)
+        for rec in chosen:
+            out.write(rec)
+        log.info(describe(counts, history, opts, len(chosen)))

@@ -1,0 +1,279 @@
+"""`rlvr mask`: spans, distractors and items, on hand-made text and on real MATH solutions and OpenStax prose."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections import Counter
+from fractions import Fraction
+
+import pytest
+from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr, shell
+
+from rlvrkit.data.arithmetic import evaluate, formatted, links, literal
+from rlvrkit.data.distractors import admissible, equivalent, numeric, swaps
+from rlvrkit.data.items import HEADERS, LETTERS, Doc, doc_of, shown
+from rlvrkit.data.mask import MaskOptions, items
+from rlvrkit.data.mask_llm import llm_item
+from rlvrkit.data.spans import candidates, recoverable, split_steps, squeeze
+
+LAMPS = (
+    r"There are $\binom{6}{3}=20$ ways to arrange the lamps, giving $20\cdot20=400$ total outcomes. "
+    r"The probability is $\dfrac{140}{400}=\dfrac{7}{20}$."
+)
+CHI2_8_DOF_P001 = 26.12  # the chi-square value a uniform letter exceeds with probability 0.001 (8 degrees of freedom)
+
+
+def sources(name: str, n: int) -> list[dict]:
+    if not DATA.is_dir():
+        pytest.skip(f"shared data not found at {DATA}")
+    with open(DATA / name) as f:
+        return [json.loads(line) for line in itertools.islice(f, n)]
+
+
+def made(rows: list[dict], mode: str = "math", **kw) -> tuple[list[dict], Counter]:
+    counts = Counter()
+    docs = [doc_of(r, mode) for r in rows]
+    return list(items(docs, MaskOptions(mode=mode, **kw), counts)), counts
+
+
+@pytest.fixture(scope="module")
+def math_run():
+    """Items from 400 MATH training solutions, and the counts of the run."""
+    return made(sources("math_train.jsonl", 400))
+
+
+# -- the pieces ------------------------------------------------------------------------------------------------------
+
+
+def test_exact_arithmetic_and_literals():
+    assert evaluate(r"2(4)+3(3)") == 17 and evaluate(r"(7)(2) - (3)(-1)") == 17
+    assert evaluate(r"\dfrac{140}{400}") == Fraction(7, 20) and evaluate(r"\frac12+2^{3}") == Fraction(17, 2)
+    assert evaluate(r"\sqrt{16}") == 4 and evaluate(r"\sqrt{2}") is None and evaluate("x+1") is None
+    assert literal(r"\boxed{17}.").value == 17 and literal("1,000").style == "int,"
+    assert literal(r"-1.50").style == "dec:2" and literal("x") is None
+    assert (
+        formatted(Fraction(3, 2), "dec:2") == "1.50" and formatted(Fraction(7, 20), r"frac:\dfrac") == r"\dfrac{7}{20}"
+    )
+    assert [(LAMPS[slice(*k.source)], k.result.value) for k in links(LAMPS)] == [
+        (r"20\cdot20", 400),
+        (r"\dfrac{140}{400}", Fraction(7, 20)),
+    ]
+
+
+def test_a_miscomputed_value_is_carried_forward():
+    found = numeric(LAMPS, stated={6, 3})
+    texts = [d.text for d in found]
+    # 400 -> 399 changes the total and the probability computed from it, in the same style
+    assert any(r"$20\cdot20=399$" in t and r"$\dfrac{140}{399}=\dfrac{20}{57}$" in t for t in texts)
+    # 400 -> 401 would leave "140/401 = 140/401", a line no solution writes: not made
+    assert not any("401" in t for t in texts)
+    assert any(r"\dfrac{140}{400}=\dfrac{20}{7}" in t for t in texts)
+    assert all(squeeze(t) != squeeze(LAMPS) for t in texts) and {d.how for d in found} == {"numeric"}
+    # a value the context states is never the one changed (it would give the distractor away)
+    assert not any(d.what.startswith("20 ->") for d in numeric(LAMPS, stated={20}))
+    assert any(d.what.startswith("20 ->") for d in found)
+
+
+def test_swaps_change_the_meaning_never_only_the_form():
+    span = r"We get $2\cdot2=4$, and since $x+3>0$ the function increases."
+    found = {d.what: d.text for d in swaps(span)}
+    assert r"\cdot -> +" not in found  # 2+2 = 4 is still true: an equivalent rewriting is never made
+    assert "$x+3<0$" in found["> -> <"] and "$x-3>0$" in found["+ -> -"]
+    assert "function decreases" in found["increases -> decreases"]
+    assert equivalent("$a+b=c$", "$b+a=c$") and equivalent("so $x=0.5$", r"so $x=\frac{1}{2}$")
+    assert not equivalent("$x<3$", "$x>3$") and not equivalent("it increases", "it decreases")
+    assert not admissible("$b + a = c$", "$a+b=c$", []) and not admissible("$x<4$", "$x<3$", ["$x < 4$"])
+
+
+def test_spans_keep_the_rules():
+    text = "Let $x=3$. Then $y = x+4 = 7$. So $z = 2y = 14$. Therefore the answer is $\\boxed{14}$."
+    steps = split_steps(text)
+    assert [text[a:b] for a, b in steps][:2] == ["Let $x=3$.", "Then $y = x+4 = 7$."] and len(steps) == 4
+    spans = candidates(text, steps, 1, 4)
+    assert spans and all(s.last - s.first + 1 < 4 for s in spans)  # never the whole solution
+    assert all(not (s.first == s.last == 3) for s in spans)  # never the final answer line alone
+    assert {(s.first, s.last) for s in spans} >= {(0, 1), (1, 2), (2, 3)}
+    # a span whose derived value the next line restates holds nothing to work out
+    assert recoverable("Then $y = x+4 = 7$.", "Let $x=3$. With $y = 7$ we get $z = 14$.", [])
+    assert not recoverable("Then $y = x+4 = 7$.", "Let $x=3$. So $z = 2y$.", [])
+    assert recoverable("So $z = 2y = 14$.", "Let $x = 3$. So $z = 2y = 14$. Done.", ["So $z = 2y = 14$."])
+
+
+# -- items from real solutions ---------------------------------------------------------------------------------------
+
+
+def assert_item(item: dict) -> None:
+    """9 options, exactly one of them the hidden span (the answer's), none the same as another in any form."""
+    meta, options = item["meta"], item["meta"]["options"]
+    assert item["task"] == "mcq" and len(options) == 9 and item["answer"] in LETTERS[:9]
+    truth = shown(meta["span"])
+    assert [o == truth for o in options].count(True) == 1 and options[LETTERS.index(item["answer"])] == truth
+    assert len({squeeze(o) for o in options}) == 9
+    assert not any(equivalent(a, b) for a, b in itertools.combinations(options, 2))
+    assert set(meta["distractors"]) == set(LETTERS[:9]) - {item["answer"]}
+    lines = item["prompt"].splitlines()
+    assert lines[-9:] == [f"({LETTERS[i]}) {o}" for i, o in enumerate(options)] and lines[-10] == "Options:"
+    assert item["prompt"].count("[MASK]") == 3 and item["id"] == f"{meta['source']}/mask"  # 2 in the instruction
+
+
+def test_items_from_math_solutions(math_run):
+    out, counts = math_run
+    for item in out:
+        assert_item(item)
+        assert item["prompt"].startswith(HEADERS["math"]) and "\nQuestion:\n" in item["prompt"]
+        assert item["subject"] and "solution" not in item  # the source's other fields pass, the solution does not
+    skipped = sum(v for k, v in counts.items() if k.startswith("skipped: "))
+    assert counts["items"] == len(out) and len(out) + skipped == 400
+    assert 0.5 < len(out) / 400 < 1  # measured: 71% of MATH solutions yield an item
+    hows = Counter(d["how"] for item in out for d in item["meta"]["distractors"].values())
+    assert {"numeric", "operator", "word", "borrowed"} <= set(hows)
+    assert all(
+        sum(d["how"] == "borrowed" for d in item["meta"]["distractors"].values()) <= 3 for item in out
+    )  # --max-borrowed
+
+
+def test_the_correct_letter_is_uniform(math_run):
+    out, _ = math_run
+    more, _ = made(sources("math_train.jsonl", 400), seed=1)
+    letters = Counter(item["answer"] for item in out + more)
+    n = sum(letters.values())
+    chi2 = sum((letters[c] - n / 9) ** 2 / (n / 9) for c in LETTERS[:9])
+    assert n > 450 and chi2 < CHI2_8_DOF_P001, (n, letters)
+
+
+def test_items_from_textbook_passages():
+    rows = sources("passages.jsonl", 400)[::4]  # 100 passages, all four subjects
+    out, counts = made(rows, mode="passage")
+    for item in out:
+        assert_item(item)
+        assert item["prompt"].startswith(HEADERS["passage"]) and "\nPassage:\n" in item["prompt"]
+        assert item["meta"]["span"] in next(r["text"] for r in rows if r["id"] == item["meta"]["source"])
+    assert len(out) / len(rows) > 0.4, counts  # measured: 71% on all 400 passages
+
+
+def test_items_verify_by_letter_or_option_text(math_run):
+    item = math_run[0][0]
+    wrong = next(c for c in LETTERS[:9] if c != item["answer"])
+    truth = item["meta"]["options"][LETTERS.index(item["answer"])]
+    rollouts = [
+        {**item, "completion": f"So the answer is \\boxed{{{item['answer']}}}."},
+        {**item, "completion": f"The answer is ({wrong})."},
+        {**item, "completion": f"Answer: {truth}"},
+    ]
+    out = rlvr("verify", "-j", "1", input=jsonl(*rollouts))
+    assert out.returncode == 0, out.stderr
+    assert [r["reward"] for r in read_jsonl(out.stdout)] == [1.0, 0.0, 1.0]
+
+
+# -- the model's proposals are held to the same rules ----------------------------------------------------------------
+
+
+WRONG = [(1, 3), (2, 5), (7, 10), (7, 40), (20, 7), (3, 20), (9, 20), (1, 2), (7, 19)]
+
+
+def proposal(span: str, distractors: list[str]) -> str:
+    return "Sure. <answer>" + json.dumps({"span": span, "distractors": distractors}) + "</answer>"
+
+
+def test_a_model_proposal_passes_the_rules_or_says_why_not():
+    doc = Doc({"id": "t"}, "t", "", "Find z.", LAMPS + " So the answer is $\\boxed{7/20}$.", [])
+    doc.steps = split_steps(doc.text)
+    span = r"The probability is $\dfrac{140}{400}=\dfrac{7}{20}$."
+    good = [f"The probability is $\\dfrac{{140}}{{400}}=\\dfrac{{{p}}}{{{q}}}$." for p, q in WRONG]
+    item = llm_item(doc, proposal(span, good), 8, random.Random(0))
+    assert not isinstance(item, str) and doc.text[item.start : item.end] == span
+    assert len(item.distractors) == 8 and {d.how for d in item.distractors} == {"llm"}
+    rng = random.Random(0)
+    assert llm_item(doc, "no tags here", 8, rng) == "no <answer> tags"
+    assert llm_item(doc, "<answer>{not json</answer>", 8, rng) == "not JSON"
+    assert llm_item(doc, proposal("a span that is not there", good), 8, rng) == "span not in the text"
+    assert llm_item(doc, proposal(doc.text, good), 8, rng) == "span is the whole text"
+    assert llm_item(doc, proposal("So the answer is", good), 8, rng) == "span is the final answer alone"
+    same = [span, span.replace("=\\dfrac{7}{20}", "=0.35")] + good[:6]  # the truth, and the truth rewritten
+    assert llm_item(doc, proposal(span, same), 8, rng) == "too few valid distractors"
+
+
+# -- the command -----------------------------------------------------------------------------------------------------
+
+
+def test_the_command_is_reproducible_and_reports_its_yield():
+    text = jsonl(*sources("math500.jsonl", 30))
+    a, b = rlvr("mask", input=text), rlvr("mask", input=text)
+    c = rlvr("mask", "--seed", "1", input=text)
+    assert a.returncode == 0 and a.stdout == b.stdout and a.stdout != c.stdout
+    n = len(read_jsonl(a.stdout))
+    assert f"{n} items from 30 sources" in a.stderr and "skipped" in a.stderr and "distractors:" in a.stderr
+
+
+@pytest.mark.parametrize(
+    "args,text,says",
+    [
+        (
+            [],
+            '{"id": "a", "prompt": "p", "solution": "s"}\n{"id": "b", "prompt": "p"}\n',
+            "stdin:2: 'solution' is missing",
+        ),
+        ([], '{"id": "a", "text": "prose"}\n', "stdin:1: 'prompt' is missing: --mode math needs prompt and solution"),
+        (["--mode", "passage"], '{"id": "a", "text": 7}\n', "stdin:1: 'text' is not a string"),
+        ([], '{"id": "a", "prompt": "p", "solution": "s"}\nnot json\n', "stdin:2: not valid JSON"),
+        (["--span-steps", "3-1"], "", "--span-steps must be MIN-MAX"),
+        (["--extract"], "", "--extract needs --llm MODEL and --mode passage"),
+    ],
+)
+def test_bad_input_and_usage_exit_2_in_one_line(args, text, says):
+    out = rlvr("mask", *args, input=text)
+    assert out.returncode == 2 and says in out.stderr and out.stderr.count("error") == 1, out.stderr
+
+
+def test_mask_does_not_import_torch():
+    row = json.dumps(sources("math500.jsonl", 1)[0]).encode() + b"\n"
+    assert heavy_imports(["mask"], row)[1] == []
+
+
+# -- with the tiny model ---------------------------------------------------------------------------------------------
+
+
+def short_solutions(n: int) -> list[dict]:
+    """n MATH-500 problems with short solutions of a few steps (short prompts keep the tiny model's work small)."""
+    rows = sources("math500.jsonl", 500)
+    return [r for r in rows if 150 < len(r["solution"]) < 400 and len(r["prompt"]) < 250][:n]
+
+
+def test_llm_proposals_fall_back_to_the_rules(tiny_model, tmp_path, capsys):
+    from rlvrkit.data.mask import run_mask
+    from rlvrkit.jsonl import Source
+    from rlvrkit.log import Log
+
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    rows = short_solutions(6)
+    src.write_text(jsonl(*rows))
+    run_mask(Source(str(src)), str(dst), MaskOptions(llm=str(tiny_model), llm_max_tokens=8), Log("mask"))
+    out, err = read_jsonl(dst.read_text()), capsys.readouterr().err
+    rule_based, _ = made(rows)
+    assert out == rule_based  # every proposal failed validation: the rule-based items, exactly
+    assert "--llm: 0 items from the model, 6 fell back to the rules (6 no <answer> tags)" in err
+    passages = tmp_path / "passages.jsonl"
+    passages.write_text(jsonl(*sources("passages.jsonl", 3)))
+    opts = MaskOptions(mode="passage", llm=str(tiny_model), llm_max_tokens=8, extract=True)
+    run_mask(Source(str(passages)), str(dst), opts, Log("mask"))
+    assert "--extract: 0 passages extracted, 0 sources without one, 3 kept as they were" in capsys.readouterr().err
+
+
+def test_the_difficulty_filter_is_a_pipe(tiny_model, tmp_path):
+    src, rolled = tmp_path / "math.jsonl", tmp_path / "verified.jsonl"
+    src.write_text(jsonl(*short_solutions(12)))
+    proc = shell(
+        f"rlvr mask < {src} | rlvr rollout -m {tiny_model} -n 4 --max-tokens 8 | rlvr verify -j 1 "
+        f"| tee {rolled} | rlvr score --per-prompt --drop solve-all"
+    )
+    assert proc.returncode == 0, proc.stderr
+    verified, kept = read_jsonl(rolled.read_text()), read_jsonl(proc.stdout)
+    items_made = {r["id"] for r in verified}
+    assert len(verified) == 4 * len(items_made) and len(items_made) >= 5
+    assert all(r["task"] == "mcq" and r["answer"] in LETTERS[:9] and len(r["meta"]["options"]) == 9 for r in kept)
+    solved_by_all = {i for i in items_made if all(r["reward"] == 1 for r in verified if r["id"] == i)}
+    assert {r["id"] for r in kept} == items_made - solved_by_all and all(not r["solve_all"] for r in kept)
+    # the tiny model cannot read the items: it does no better than chance (1/9), here it names no option at all
+    assert sum(r["reward"] for r in verified) / len(verified) <= 1 / 9
