@@ -57,8 +57,18 @@ def summary(group: list[dict], stats: GroupStats) -> dict:
     unit = "tokens" if all(isinstance(rec.get("completion_ids"), list) for rec in group) else "chars"
     key = "completion_ids" if unit == "tokens" else "completion"
     lengths = [len(rec.get(key) or "") for rec in group]
-    values = (stats.n, stats.mean, stats.std, stats.pass_rate, stats.solve_all, stats.solve_none, mean(lengths), unit)
-    return {**prompt_fields(group[0]), **dict(zip(SUMMARY_FIELDS, values)), **shared_tags(group)}
+    return {
+        **prompt_fields(group[0]),
+        "n": stats.n,
+        "mean": stats.mean,
+        "std": stats.std,
+        "pass_rate": stats.pass_rate,
+        "solve_all": stats.solve_all,
+        "solve_none": stats.solve_none,
+        "len_mean": mean(lengths),
+        "len_unit": unit,
+        **shared_tags(group),
+    }
 
 
 def shared_tags(group: list[dict]) -> dict:

@@ -24,15 +24,14 @@ from rlvrkit.data.answers import Reading, read
 from rlvrkit.data.latex import latex_text, symbols, unbox
 from rlvrkit.data.numbers import Constant, choose, token
 from rlvrkit.data.values import write
+from rlvrkit.score import GROUP_TAGS, SUMMARY_FIELDS
 from rlvrkit.verify.jobs import reference_text
 
 SEP = "\n\n"
 NAMES = "XYZWUVTSRPQMNKHGF"  # variable names, in the order they are tried
 TASKS = ("math", "mcq")  # the verifiers a composed prompt can keep: its answer is the last problem's
 # Fields of the last problem that would be wrong on the composed prompt: its text, and score's statistics about it.
-NOT_PASSED = frozenset(
-    "id prompt messages answer meta solution task n mean std pass_rate solve_all solve_none len_mean len_unit".split()
-)
+NOT_PASSED = frozenset(("id", "prompt", "messages", "answer", "meta", "solution", "task", *SUMMARY_FIELDS, *GROUP_TAGS))
 
 
 class Problem:
