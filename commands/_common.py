@@ -78,10 +78,10 @@ System = Annotated[
 # -- the group rule: which groups carry signal, and their advantages (score and train) ------------------------------
 
 
-def _drop(value: str | tuple | None) -> tuple[str, ...] | None:
+def _drop(value: str | None) -> tuple[str, ...] | None:
     """--drop solve-all,solve-none → ("solve-all", "solve-none"), refusing unknown reasons as a usage error."""
-    if value is None or isinstance(value, tuple):
-        return value
+    if value is None:
+        return None
     reasons = tuple(r.strip() for r in value.split(",") if r.strip())
     for r in reasons:
         if r not in DROP_REASONS:

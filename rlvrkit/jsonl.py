@@ -279,6 +279,21 @@ def _open_input(path: str) -> BinaryIO:
         raise BadInput(_cannot(f"read {path}", err)) from None
 
 
+def read_all(path: str, *, check: Check | None = None, on_error: str = "fail", log=None, what: str = "") -> list[dict]:
+    """Every record of a side file (--first, --from-samples, a metrics file) read whole; a bad line is `BadInput`
+    naming it (or, with on_error="skip", counted and reported through `log`, prefixed by `what`)."""
+    records = Records(path, check=check, on_error=on_error)
+    try:
+        found = list(records)
+    finally:
+        records.close()
+    if records.failure is not None:
+        raise records.failure
+    if log is not None and records.summary():
+        log.warn(f"{what}{records.summary()}")
+    return found
+
+
 def check_input(path: str | Path) -> None:
     """Raise `BadInput` (exit 2) when ``-i PATH`` cannot be read: missing, a folder, or unreadable. ``-`` passes.
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlvrkit.errors import BadInput, InvalidRecord
-from rlvrkit.jsonl import Records, check_output
+from rlvrkit.jsonl import check_output, read_all
 
 PANELS = {
     "reward_mean": "reward",
@@ -49,18 +49,12 @@ def check_step(rec: dict) -> None:
 
 def read_run(path: str) -> dict[str, list[tuple[int, float]]]:
     """(step, value) series of every known metric of one metrics file; a line without a step is bad input."""
-    records = Records(path, check=check_step)
     series: dict[str, list[tuple[int, float]]] = {}
-    try:
-        for rec in records:
-            for key in PANELS:
-                value = rec.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                    series.setdefault(key, []).append((rec["step"], float(value)))
-    finally:
-        records.close()
-    if records.failure is not None:
-        raise records.failure
+    for rec in read_all(path, check=check_step):
+        for key in PANELS:
+            value = rec.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                series.setdefault(key, []).append((rec["step"], float(value)))
     return series
 
 

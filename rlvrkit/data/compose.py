@@ -22,7 +22,7 @@ from rlvrkit.data.records import check_answer, check_id, check_text
 from rlvrkit.data.selfcheck import check
 from rlvrkit.data.spc import Chain, Problem, plan, record
 from rlvrkit.errors import BadInput
-from rlvrkit.jsonl import Records, Source, check_input, check_streams, streams
+from rlvrkit.jsonl import Source, check_input, check_streams, read_all, streams
 from rlvrkit.rollout.run import windows
 
 WINDOW = 64  # chains composed together (one batch for the model with --llm)
@@ -127,15 +127,8 @@ def composed(lasts: Iterable[Problem], pool: list[Problem], opts: ComposeOptions
 def read_first(path: str, source: Source, log) -> list[Problem]:
     """The earlier problems, from --first (bad lines follow the input's --on-error; the rejects file is the input's
     alone)."""
-    records = Records(path, check=check_problem, on_error=source.on_error)
-    try:
-        pool = [Problem(rec) for rec in records]
-    finally:
-        records.close()
-    if records.failure is not None:
-        raise records.failure
-    if records.summary():
-        log.warn(f"--first: {records.summary()}")
+    records = read_all(path, check=check_problem, on_error=source.on_error, log=log, what="--first: ")
+    pool = [Problem(rec) for rec in records]
     if not pool:
         raise BadInput(f"{path}: no problems to compose with")
     return pool

@@ -16,7 +16,7 @@ from pathlib import Path
 from rlvrkit.errors import BadInput, InvalidRecord
 from rlvrkit.eval import report
 from rlvrkit.eval.options import EvalOptions
-from rlvrkit.jsonl import Records, RecordWriter, Source, check_input, check_output
+from rlvrkit.jsonl import RecordWriter, Source, check_input, check_output, read_all
 
 
 def run_eval(source: Source, output: str, opts: EvalOptions, log) -> None:
@@ -64,7 +64,7 @@ def _sample(source: Source, opts: EvalOptions, log) -> list[dict]:
             log.info(f"{name}: sampling {opts.rollout.n} completions per prompt")
             run_rollout(bench, str(rollouts), opts.rollout, log, engine=engine)
             run_verify(Source(str(rollouts)), str(verified), opts.verify, log)
-            samples += [report.sample_record(name, rec, verifier) for rec in _records(str(verified))]
+            samples += [report.sample_record(name, rec, verifier) for rec in read_all(str(verified))]
     return samples
 
 
@@ -75,21 +75,9 @@ def _by_bench(samples: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def _records(path: str, check=None) -> list[dict]:
-    """Every record of a file; a bad line is `BadInput` naming it."""
-    records = Records(path, check=check)
-    try:
-        found = list(records)
-    finally:
-        records.close()
-    if records.failure is not None:
-        raise records.failure
-    return found
-
-
 def _read_samples(path: str) -> list[dict]:
     """The samples of a --per-sample file; a line that is not one is bad input, naming the line."""
-    samples = _records(path, check=_check_sample)
+    samples = read_all(path, check=_check_sample)
     if not samples:
         raise BadInput(f"{path}: no samples")
     return samples
