@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: install demo test test-vllm docs bench clean
+.PHONY: install demo experiment luspo test test-vllm docs bench clean
 
 install: $(VENV)/.installed
 
@@ -18,7 +18,16 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	PATH="$(abspath $(VENV))/bin:$$PATH" examples/demo.sh .demo
+	$(VENV)/bin/rlvr demo --dir .demo
+
+# The experiment (examples/experiment/Makefile) and the loss comparison (examples/luspo.sh) on the tiny model, in
+# .experiment; any variable of that Makefile passes through: make experiment LOSS=luspo STEPS=100
+experiment: install
+	mkdir -p .experiment
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(MAKE) -C .experiment -f $(abspath examples/experiment/Makefile)
+
+luspo: install
+	PATH="$(abspath $(VENV))/bin:$$PATH" examples/luspo.sh .luspo
 
 test: install
 	$(PYTEST) -q
@@ -53,4 +62,4 @@ bench: install
 	$(PY) bench/mask.py
 
 clean:
-	rm -rf $(VENV) $(VLLM_VENV) .demo build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .demo .experiment .luspo build dist *.egg-info .pytest_cache

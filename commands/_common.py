@@ -24,6 +24,7 @@ from typing import Annotated, Literal, Optional, get_args
 import typer
 from typer.core import TyperCommand
 
+from rlvrkit import recipes
 from rlvrkit.errors import BadInput, Failure
 from rlvrkit.groups import DROP_REASONS, GroupRule
 from rlvrkit.jsonl import Source, silence_stdout
@@ -33,6 +34,7 @@ from rlvrkit.manpage import option_sections
 IO = "Input and output"
 GROUPS = "Groups and advantages"
 MODEL = "Model"
+LOSS, OPTIM = "Loss", "Optimiser"
 
 # -- the stream options, on every record command --------------------------------------------------------------------
 
@@ -164,6 +166,19 @@ LlmMaxTokens = Annotated[
 TrustRemoteCode = Annotated[
     bool, typer.Option("--trust-remote-code", help="Run Python code shipped with the model folder (off: safer).")
 ]
+
+
+# -- training options (train, demo) ----------------------------------------------------------------------------------
+
+Loss = Annotated[
+    Literal[recipes.CHOICES],
+    typer.Option(
+        "--loss",
+        help="Policy loss; srl is the SRL recipe (GRPO's objective, the std filter, its learning rate).",
+        rich_help_panel=LOSS,
+    ),
+]
+Lr = Annotated[Optional[float], typer.Option("--lr", help="Learning rate.", rich_help_panel=OPTIM)]
 
 
 def _changed(option, optional: bool = False, **info_changes):

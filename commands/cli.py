@@ -10,7 +10,20 @@ import signal
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands import compose, eval, init_model, mask, plot, rollout, score, select_one, steps, train, verify
+from rlvrkit.commands import (
+    compose,
+    demo,
+    eval,
+    init_model,
+    mask,
+    plot,
+    rollout,
+    score,
+    select_one,
+    steps,
+    train,
+    verify,
+)
 from rlvrkit.commands._common import Sectioned, on_sigterm
 
 from rlvrkit import __version__
@@ -66,6 +79,7 @@ for name, module in [
     ("train", train),
     ("eval", eval),
     ("plot", plot),
+    ("demo", demo),
     ("init-model", init_model),
 ]:
     app.command(name, cls=Sectioned)(getattr(module, name.replace("-", "_")))

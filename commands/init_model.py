@@ -29,10 +29,11 @@ def init_model(
     """Create a small local model to run the whole loop on, offline.
 
     The tiny model is a 2-layer Qwen2-architecture causal LM with a byte-level BPE
-    tokenizer trained on the spot and a ChatML chat template, pretrained for a few
-    seconds on arithmetic so that RL has something to sharpen. Saved with
-    save_pretrained (safetensors), so every command loads it like any other local
-    model folder.
+    tokenizer trained on the spot and a ChatML chat template, pretrained for about
+    half a minute on one-digit sums: it knows them, but asked in a chat it mostly
+    answers carelessly, so RL has something real to teach (rlvr demo measures it).
+    Saved with save_pretrained (safetensors), so every command loads it like any
+    other local model folder.
 
     Examples:
 

@@ -6,12 +6,16 @@ from typing import Annotated, Literal, Optional
 
 import typer
 from rlvrkit.commands._common import (
+    LOSS,
     MODEL,
+    OPTIM,
     Adv,
     AdvEps,
     Device,
     Drop,
     Input,
+    Loss,
+    Lr,
     MinStd,
     Model,
     OnError,
@@ -35,7 +39,7 @@ from rlvrkit.train.config import TrainConfig, TrainOptions
 
 log = Log("train")
 D = TrainConfig()
-LOSS, OPTIM, BATCH, CKPT, DIST = "Loss", "Optimiser", "Batching", "Checkpoints", "Distributed"
+BATCH, CKPT, DIST = "Batching", "Checkpoints", "Distributed"
 
 
 def _show(value) -> str:
@@ -87,14 +91,7 @@ def train(  # long only by its option declarations, one per option with its help
     ] = D.dtype,
     device: in_panel(Device, MODEL) = D.device,
     trust_remote_code: in_panel(TrustRemoteCode, MODEL) = D.trust_remote_code,
-    loss: Annotated[
-        Literal[recipes.CHOICES],
-        typer.Option(
-            "--loss",
-            help="Policy loss; srl is the SRL recipe (GRPO's objective, the std filter, its learning rate).",
-            rich_help_panel=LOSS,
-        ),
-    ] = D.loss,
+    loss: Loss = D.loss,
     eps_low: Annotated[
         Optional[float],
         typer.Option(
@@ -146,9 +143,7 @@ def train(  # long only by its option declarations, one per option with its help
     drop: shown(Drop, per_loss(recipes.drop)) = D.drop,
     min_std: shown(MinStd, per_loss(recipes.min_std)) = D.min_std,
     solved_at: SolvedAt = D.solved_at,
-    lr: Annotated[
-        Optional[float], typer.Option("--lr", help="Learning rate.", show_default=LR_DEFAULT, rich_help_panel=OPTIM)
-    ] = D.lr,
+    lr: shown(Lr, LR_DEFAULT) = D.lr,
     lr_schedule: Annotated[
         Literal["constant", "linear", "cosine"],
         typer.Option("--lr-schedule", help="Decay over --max-steps after the warm-up.", rich_help_panel=OPTIM),

@@ -2,17 +2,18 @@
 
 `build_tiny(path)` needs no network and no files: it trains a small byte-level BPE tokenizer on an embedded corpus of
 arithmetic and short math prose (digits stay single tokens, so answers like "7" are one token), gives it a ChatML
-chat template like Qwen's, builds a randomly initialised Qwen2ForCausalLM sized to it, pretrains it for a few
-seconds on the same corpus plus chat-formatted one-digit sums answered as \\boxed{n}, and saves both with
-save_pretrained (safetensors). Deterministic for a seed.
+chat template like Qwen's, builds a randomly initialised Qwen2ForCausalLM sized to it, pretrains it for about half a
+minute on a CPU (see `pretrain`), and saves both with save_pretrained (safetensors). Deterministic for a seed.
 
 Why pretrain at all: RLVR sharpens what a model can already sometimes do. A random model almost never writes a
-parseable answer, so every group gets the same zero reward and there is nothing to learn from; after the short
-pretraining it answers in the expected format and is right now and then, which is where RL starts.
+parseable answer, so every group gets the same zero reward and there is nothing to learn from. The pretraining gives
+it knowledge it does not reliably use: it has seen every one-digit sum worked correctly ("<think> 3 + 4 = 7 </think>
+\\boxed{7}"), but asked in a chat it mostly answers straight away, and its pretraining text answered straight away
+is careless (within two of the sum). It starts about a third right; RL on some sums teaches it to use what it knows,
+and sums it never trained on improve with them (`rlvr demo` measures exactly that).
 
 Two attention heads of width 32 (one key/value head) keep it runnable on vLLM's CPU backend, which needs heads of
-32 or more. The default initializer_range (0.2, ten times Qwen's) makes the untrained model's output distribution broad
-enough that RL finds a rewarded answer quickly, and gives LoRA adapters a signal to work with.
+32 or more.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rlvrkit.errors import Failure
 
 IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
 SPECIAL = [PAD, IM_START, IM_END]
+THINKS = 0.2  # share of chat-formatted sums that pretraining answers worked; the rest are careless
 
 CHAT_TEMPLATE = (
     "{%- if messages[0]['role'] != 'system' and system_message is defined %}"
@@ -87,7 +89,7 @@ class InitOptions:
 
     tiny: bool = False
     seed: int = 0
-    initializer_range: float = 0.2
+    initializer_range: float = 0.02
 
     def __post_init__(self):
         if not self.tiny:
@@ -114,8 +116,8 @@ def build_tiny(
     kv_heads: int = 1,
     vocab_size: int = 512,
     max_positions: int = 1024,
-    initializer_range: float = 0.2,
-    pretrain_steps: int = 200,
+    initializer_range: float = 0.02,
+    pretrain_steps: int = 1000,
 ) -> Path:
     """Build and save the tiny model and its tokenizer under `path` (created if needed); returns the path."""
     import torch
@@ -151,30 +153,47 @@ def build_tiny(
     return path
 
 
+def worked(a: int, b: int) -> str:
+    """A sum worked before it is answered."""
+    return f"<think> {a} + {b} = {a + b} </think> \\boxed{{{a + b}}}"
+
+
+def careless(a: int, b: int, rng: random.Random) -> str:
+    """A sum answered straight away, within two of the truth (never below 0)."""
+    return f"\\boxed{{{max(a + b + rng.randint(-2, 2), 0)}}}"
+
+
+def pretraining_text(rng: random.Random, tokenizer, lines: list[str]) -> str:
+    """One pretraining text: a corpus line (1 in 8), a worked sum (3 in 8), or a chat-formatted sum (4 in 8) answered
+    worked THINKS of the time and carelessly otherwise."""
+    kind = rng.choices(("line", "worked", "chat"), weights=(1, 3, 4))[0]
+    a, b = rng.randint(0, 9), rng.randint(0, 9)
+    if kind == "line":
+        return rng.choice(lines)
+    if kind == "worked":
+        return f"What is {a} + {b}? {worked(a, b)}"
+    answer = worked(a, b) if rng.random() < THINKS else careless(a, b, rng)
+    chat = [{"role": "user", "content": f"What is {a} + {b}?"}, {"role": "assistant", "content": answer}]
+    return tokenizer.apply_chat_template(chat, tokenize=False)
+
+
 def pretrain(model, tokenizer, steps: int, seed: int = 0, batch: int = 32, lr: float = 3e-3) -> None:
-    """Next-token training on the corpus and on chat-formatted sums ("What is 3 + 4?" → "\\boxed{7}")."""
+    """Next-token training on `pretraining_text`s, with a one-cycle learning-rate schedule (a short run needs it)."""
     import torch
 
     if steps <= 0:
         return
     rng = random.Random(seed)
     lines = corpus(seed)
-
-    def sum_chat() -> str:
-        a, b = rng.randint(0, 9), rng.randint(0, 9)
-        chat = [
-            {"role": "user", "content": f"What is {a} + {b}?"},
-            {"role": "assistant", "content": f"\\boxed{{{a + b}}}"},
-        ]
-        return tokenizer.apply_chat_template(chat, tokenize=False)
-
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.1)
     model.train()
     for _ in range(steps):
-        texts = [rng.choice(lines) if rng.random() < 0.5 else sum_chat() for _ in range(batch)]
+        texts = [pretraining_text(rng, tokenizer, lines) for _ in range(batch)]
         enc = tokenizer(texts, return_tensors="pt", padding=True)
         labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
         model(**enc, labels=labels).loss.backward()
         optimizer.step()
+        schedule.step()
         optimizer.zero_grad(set_to_none=True)
     model.eval()

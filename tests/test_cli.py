@@ -20,6 +20,7 @@ COMMANDS_BUILT = [
     "train",
     "eval",
     "plot",
+    "demo",
     "init-model",
 ]
 

@@ -1,7 +1,8 @@
 """The whole loop through the CLI, streaming: `rollout --watch | verify | train` on the tiny model learns a task.
 
-The task is learnable by construction: every prompt's answer is 7. The pretrained tiny model answers in \\boxed{}
-form but is right only now and then (reward near 0); RL must raise the verified reward to near 1.
+The task is the demo's training sums ("What is 3 + 4?"). The pretrained tiny model knows them but mostly answers
+carelessly, right about a third of the time (rlvrkit.tiny); RL must raise the verified reward well above that.
+`rlvr demo`'s test measures the same training on held-out sums.
 """
 
 import json
@@ -14,13 +15,13 @@ import time
 import pytest
 from conftest import ROOT
 
-PROMPTS = ROOT / "examples" / "sevens.jsonl"
+PROMPTS = ROOT / "examples" / "experiment" / "sums.jsonl"
 
 
-def streaming_loop(run, model, train_args: list[str], max_steps: int = 60):
+def streaming_loop(run, model, train_args: list[str], max_steps: int = 80):
     rlvr = f"{sys.executable} -m rlvrkit.commands.cli"
     cmd = (
-        f"{rlvr} rollout --watch {run} --model {model} -n 8 --max-tokens 8 -i {PROMPTS}"
+        f"{rlvr} rollout --watch {run} --model {model} -n 8 --max-tokens 24 --shuffle -i {PROMPTS}"
         f" | {rlvr} verify"
         f" | {rlvr} train --ckpt {run} --model {model} --batch-groups 8 --max-steps {max_steps} {' '.join(train_args)}"
     )
@@ -37,16 +38,16 @@ def streaming_loop(run, model, train_args: list[str], max_steps: int = 60):
 
 @pytest.mark.parametrize(
     "loss,mode,lr",
-    [("grpo", "--full", "2e-3"), ("luspo", "--full", "2e-3"), ("grpo", "--lora", "5e-3"), ("luspo", "--lora", "5e-3")],
+    [("grpo", "--full", "2e-4"), ("luspo", "--full", "2e-4"), ("grpo", "--lora", "5e-4")],
 )
-def test_verified_reward_climbs_from_near_0_to_near_1(tmp_path, tiny_model, loss, mode, lr):
-    proc = streaming_loop(tmp_path / "run", tiny_model, ["--loss", loss, mode, "--lr", lr])
+def test_verified_reward_climbs_from_a_third_to_most(tmp_path, tiny_model, loss, mode, lr):
+    proc = streaming_loop(tmp_path / "run", tiny_model, ["--loss", loss, mode, "--lr", lr, "--tis", "token"])
     rewards, reached = [], False
-    deadline = time.time() + 240
+    deadline = time.time() + 400
     try:
         for line in proc.stdout:
             rewards.append(json.loads(line)["reward_mean"])
-            if len(rewards) >= 3 and min(rewards[-3:]) >= 0.8:
+            if len(rewards) >= 5 and sum(rewards[-5:]) / 5 >= 0.6:  # 64 samples a step: average a few steps
                 reached = True
                 break
             if time.time() > deadline:
@@ -56,5 +57,5 @@ def test_verified_reward_climbs_from_near_0_to_near_1(tmp_path, tiny_model, loss
         proc.wait(timeout=30)
     log = proc.stderr.read().decode()[-3000:]  # the three commands' messages, should anything below fail
     assert len(rewards) >= 3, log
-    assert sum(rewards[:3]) / 3 <= 0.3, (rewards, log)
-    assert reached, f"reward never held >= 0.8 for 3 steps: {rewards}\n{log}"
+    assert sum(rewards[:3]) / 3 <= 0.5, (rewards, log)
+    assert reached, f"reward never averaged >= 0.6 over 5 steps: {rewards}\n{log}"

@@ -22,6 +22,7 @@ OPTIONS = {  # command -> its options dataclass (and the fields it has no option
     "train": "rlvrkit.train.config:TrainConfig",
     "eval": "rlvrkit.eval.options:EvalOptions -rollout -verify",
     "plot": "rlvrkit.plot:PlotOptions",
+    "demo": "rlvrkit.demo:DemoOptions",
     "init-model": "rlvrkit.tiny:InitOptions",
     "mask": "rlvrkit.data.mask:MaskOptions",
     "select-one": "rlvrkit.select_one:SelectOneOptions",

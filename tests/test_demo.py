@@ -1,0 +1,48 @@
+"""`rlvr demo`: the whole loop on the tiny model, measured on sums it never trained on."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import rlvr
+
+from rlvrkit.demo import MARK, sums
+
+
+def test_training_and_held_out_sums_never_meet():
+    train, held = sums(seed=0, held_out=30)
+    assert len(train) == 70 and len(held) == 30
+    assert {r["id"] for r in train}.isdisjoint(r["id"] for r in held)
+    assert all(int(r["answer"]) == sum(int(x) for x in r["id"].split("-")[1:]) for r in train + held)
+    assert sums(seed=1, held_out=30)[1] != held  # the split follows the seed
+
+
+def test_a_short_demo_raises_the_held_out_score(tmp_path, tiny_model):
+    work = tmp_path / "demo"
+    out = rlvr("demo", "--dir", str(work), "--model", str(tiny_model), "--steps", "40", timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout)
+    # the rise is on prompts no training group contained, and its 95% paired interval is clear of zero
+    assert result["heldout_after"] > result["heldout_before"], result
+    assert result["rise_95"][0] > 0, result
+    assert (work / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    steps = [json.loads(line)["step"] for line in (work / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 41))
+    # each command it ran is shown, so a user can run them by hand
+    assert "$ rlvr rollout --watch run" in out.stderr and "| rlvr verify | rlvr train" in out.stderr
+
+
+def test_reruns_in_its_own_folder_and_refuses_any_other(tmp_path):
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    out = rlvr("demo", "--dir", str(other), "--model", str(tmp_path / "nowhere"))
+    assert out.returncode == 1 and "nowhere" in out.stderr  # the model is checked first
+    out = rlvr("demo", "--dir", str(other))
+    assert out.returncode == 2 and "not a demo folder" in out.stderr
+    assert (other / "notes.txt").read_text() == "keep me" and not (other / MARK).exists()
+
+
+def test_bad_options_are_usage_errors(tmp_path):
+    out = rlvr("demo", "--dir", str(tmp_path / "d"), "--held-out", "95")
+    assert out.returncode == 2 and "--held-out" in out.stderr and len(out.stderr.strip().splitlines()) == 1
