@@ -126,10 +126,10 @@ def cached_tiny(log) -> str:
         tiny.build_tiny(tmp)
         os.replace(tmp, folder)
     except OSError as err:
+        if not (folder / "config.json").exists():  # else another demo finished it first
+            raise Failure(f"cannot build the tiny model in {cache}: {err.strerror or err}") from None
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if (folder / "config.json").exists():  # another demo finished it first
-            return str(folder)
-        raise Failure(f"cannot build the tiny model in {cache}: {err.strerror or err}") from None
     return str(folder)
 
 
