@@ -8,11 +8,12 @@ import typer
 from rlvrkit.commands._common import Loss, Lr, Model, Output, Seed, guard, options, shown
 from rlvrkit.commands._rollout import Samples
 
-from rlvrkit.demo import DemoOptions, run_demo
+from rlvrkit.demo import DEFAULT_LR, LEARNING_RATE, DemoOptions, run_demo
 from rlvrkit.log import Log
 
 log = Log("demo")
 D = DemoOptions()
+LR_DEFAULT = "; ".join([f"{DEFAULT_LR:g}", *(f"{loss}: {lr:g}" for loss, lr in LEARNING_RATE.items())])
 
 
 @guard(log)
@@ -29,7 +30,7 @@ def demo(
     ] = D.workdir,
     loss: Loss = D.loss,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Optimizer steps of training.")] = D.steps,
-    lr: Lr = D.lr,
+    lr: shown(Lr, LR_DEFAULT) = D.lr,
     n: Samples = D.n,
     held_out: Annotated[
         int, typer.Option("--held-out", metavar="N", help="How many of the 100 sums are held out of training.")

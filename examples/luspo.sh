@@ -11,12 +11,13 @@ mkdir -p "$work" && cd "$work"
 runs=()
 for loss in grpo gspo luspo; do
   make -s -f "$here/experiment/Makefile" LOSS="$loss" STEPS="$steps"
-  runs+=("runs/tiny-$loss-${steps}x8/metrics.jsonl")
+  runs+=("$(make -s -f "$here/experiment/Makefile" LOSS="$loss" STEPS="$steps" run-dir)")
 done
-rlvr plot "${runs[@]}" --label grpo --label gspo --label luspo --smooth 5 -o lengths.png
-rlvr plot "${runs[@]}" --label grpo --label gspo --label luspo --smooth 5 --ascii
-for loss in grpo gspo luspo; do
-  echo "$loss, held-out avg@8 before -> after:"
-  grep '"avg@8"' "runs/tiny-$loss-${steps}x8/compare.jsonl"
+metrics=("${runs[@]/%//metrics.jsonl}")
+rlvr plot "${metrics[@]}" --label grpo --label gspo --label luspo --smooth 5 -o lengths.png
+rlvr plot "${metrics[@]}" --label grpo --label gspo --label luspo --smooth 5 --ascii
+for run in "${runs[@]}"; do
+  echo "$run: held-out avg@8 before -> after"
+  grep '"avg@8"' "$run/compare.jsonl"
 done
 echo "plot: $work/lengths.png"
