@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlvrkit.errors import BadInput, Failure
-from rlvrkit.jsonl import RecordWriter, check_output
+from rlvrkit.jsonl import check_output, write_all
 from rlvrkit.models import check_weights
 from rlvrkit.recipes import CHOICES
 
@@ -78,8 +78,8 @@ def run_demo(output: str, opts: DemoOptions, log) -> None:
     work = prepare_workdir(opts.workdir)
     model = str(Path(opts.model).resolve()) if opts.model else cached_tiny(log)
     train, held = sums(opts.seed, opts.held_out)
-    write_jsonl(work / "train.jsonl", train)
-    write_jsonl(work / "heldout.jsonl", held)
+    write_all(work / "train.jsonl", train)
+    write_all(work / "heldout.jsonl", held)
     log.info(f"{len(train)} training sums, {len(held)} held-out sums, in {work}")
     evaluate(work, model, "before", opts, log)
     train_loop(work, model, opts, log)
@@ -91,7 +91,7 @@ def run_demo(output: str, opts: DemoOptions, log) -> None:
     log.info(f"held-out {rise['metric']}: {rise['a']:.3f} before, {rise['b']:.3f} after ({rise['delta']:+.3f}, 95% "
              f"interval {rise['low']:+.3f} to {rise['high']:+.3f}) in {result['seconds']:.0f} s; curves in "
              f"{result['plot']}")  # fmt: skip
-    write_jsonl(output, [result])
+    write_all(output, [result])
 
 
 def sums(seed: int, held_out: int) -> tuple[list[dict], list[dict]]:
@@ -227,10 +227,3 @@ def command(args: list[str]) -> list[str]:
 
 def shown(args: list[str]) -> str:
     return "rlvr " + " ".join(args)
-
-
-def write_jsonl(path: Path | str, records: list[dict]) -> None:
-    writer = RecordWriter(str(path))
-    for rec in records:
-        writer.write(rec)
-    writer.close()

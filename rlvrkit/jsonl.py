@@ -31,7 +31,7 @@ import re
 import select
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -588,6 +588,18 @@ class RecordWriter:
             self._out.commit()
         else:
             self._out.discard()
+
+
+def write_all(path: str | Path, records: Iterable[dict]) -> None:
+    """Write a side file (eval's results, demo's task files) whole; a file appears only when complete."""
+    writer = RecordWriter(path)
+    try:
+        for rec in records:
+            writer.write(rec)
+    except BaseException:
+        writer.close(keep=False)
+        raise
+    writer.close()
 
 
 @contextmanager

@@ -10,6 +10,8 @@ from conftest import ROOT, rlvr
 
 from rlvrkit.demo import MARK, sums
 
+EXAMPLES = ("sums.jsonl", "sums-heldout.jsonl")
+
 
 def test_training_and_held_out_sums_never_meet():
     train, held = sums(seed=0, held_out=30)
@@ -17,6 +19,8 @@ def test_training_and_held_out_sums_never_meet():
     assert {r["id"] for r in train}.isdisjoint(r["id"] for r in held)
     assert all(int(r["answer"]) == sum(int(x) for x in r["id"].split("-")[1:]) for r in train + held)
     assert sums(seed=1, held_out=30)[1] != held  # the split follows the seed
+    shipped = [(ROOT / "examples" / "experiment" / name).read_text().splitlines() for name in EXAMPLES]
+    assert [[json.loads(line) for line in lines] for lines in shipped] == [train, held]  # the experiment's are these
 
 
 def test_a_short_demo_raises_the_held_out_score(tmp_path, tiny_model):

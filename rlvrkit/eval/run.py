@@ -16,7 +16,7 @@ from pathlib import Path
 from rlvrkit.errors import BadInput, InvalidRecord
 from rlvrkit.eval import report
 from rlvrkit.eval.options import EvalOptions
-from rlvrkit.jsonl import RecordWriter, Source, check_input, check_output, read_all
+from rlvrkit.jsonl import Source, check_input, check_output, read_all, write_all
 
 
 def run_eval(source: Source, output: str, opts: EvalOptions, log) -> None:
@@ -29,9 +29,9 @@ def run_eval(source: Source, output: str, opts: EvalOptions, log) -> None:
     else:
         samples = _read_samples(opts.from_samples) if opts.from_samples else _sample(source, opts, log)
         if opts.per_sample:
-            _write(opts.per_sample, samples)
+            write_all(opts.per_sample, samples)
         rows = [report.summarize(b, s, opts.k, opts.verify, opts.name) for b, s in _by_bench(samples).items()]
-    _write(output, rows)
+    write_all(output, rows)
     report.show(rows)
 
 
@@ -96,14 +96,3 @@ def _compare(opts: EvalOptions, log) -> list[dict]:
         raise BadInput(f"{opts.compare[0]} and {opts.compare[1]} have no benchmark in common")
     k, verify, seed = opts.k, opts.verify, opts.seed
     return [row for bench in shared for row in report.compare(bench, a[bench], b[bench], k, verify, seed)]
-
-
-def _write(path: str, rows: list[dict]) -> None:
-    writer = RecordWriter(path)
-    try:
-        for row in rows:
-            writer.write(row)
-    except BaseException:
-        writer.close(keep=False)
-        raise
-    writer.close()
