@@ -117,14 +117,21 @@ def prepare_workdir(workdir: str) -> Path:
     return work
 
 
-def cached_tiny(log) -> str:
-    """The tiny model in the user cache ($XDG_CACHE_HOME/rlvrkit, else ~/.cache/rlvrkit), built on first use. The
-    folder is named for a digest of the code that builds it, so a changed recipe builds afresh."""
+def tiny_folder() -> Path:
+    """Where the tiny model is kept: $XDG_CACHE_HOME/rlvrkit (else ~/.cache/rlvrkit), in a folder named for a digest
+    of the code that builds it, so a changed recipe builds afresh."""
     from rlvrkit import tiny
 
     digest = hashlib.sha256(Path(tiny.__file__).read_bytes()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvrkit"
-    folder = cache / f"tiny-{digest}"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvrkit" / f"tiny-{digest}"
+
+
+def cached_tiny(log) -> str:
+    """The tiny model from the user cache (`tiny_folder`), built there on first use."""
+    from rlvrkit import tiny
+
+    folder = tiny_folder()
+    cache = folder.parent
     if (folder / "config.json").exists():
         return str(folder)
     log.info(f"building the tiny model into {folder} (once; about half a minute)")

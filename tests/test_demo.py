@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 from conftest import ROOT, rlvr
 
-from rlvrkit.demo import MARK, sums
+from rlvrkit.demo import MARK, sums, tiny_folder
 
 EXAMPLES = ("sums.jsonl", "sums-heldout.jsonl")
 
@@ -76,3 +77,13 @@ def test_the_experiment_makefile_builds_its_training_prompts(tmp_path, tiny_mode
     plan = make(f"MODEL={tiny_model}", "-n", cwd=tmp_path).stdout
     for step in ("rollout --watch", "verify", "train --ckpt", "eval -m", "eval --compare"):
         assert step in plan, plan
+
+
+def test_reuses_the_tiny_model_from_the_user_cache(tmp_path, tiny_model):
+    cached = tmp_path / "cache" / "rlvrkit" / tiny_folder().name
+    shutil.copytree(tiny_model, cached)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = rlvr("demo", "--dir", str(tmp_path / "d"), "--steps", "2", "-n", "2", env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "building the tiny model" not in out.stderr and str(cached) in out.stderr
+    assert json.loads(out.stdout)["steps"] == 2
