@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlvrkit import tiny
 from rlvrkit.errors import BadInput, Failure
 from rlvrkit.jsonl import check_output, write_all
 from rlvrkit.models import check_weights
@@ -120,16 +121,12 @@ def prepare_workdir(workdir: str) -> Path:
 def tiny_folder() -> Path:
     """Where the tiny model is kept: $XDG_CACHE_HOME/rlvrkit (else ~/.cache/rlvrkit), in a folder named for a digest
     of the code that builds it, so a changed recipe builds afresh."""
-    from rlvrkit import tiny
-
     digest = hashlib.sha256(Path(tiny.__file__).read_bytes()).hexdigest()[:12]
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvrkit" / f"tiny-{digest}"
 
 
 def cached_tiny(log) -> str:
     """The tiny model from the user cache (`tiny_folder`), built there on first use."""
-    from rlvrkit import tiny
-
     folder = tiny_folder()
     cache = folder.parent
     if (folder / "config.json").exists():
