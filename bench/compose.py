@@ -45,8 +45,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--depth", type=int, default=2)
     args = parser.parse_args()
-    from rlvrkit.data.compose import run_compose
-    from rlvrkit.data.options import ComposeOptions
+    from rlvrkit.compose.options import ComposeOptions
+    from rlvrkit.compose.run import run_compose
     from rlvrkit.jsonl import Source
 
     pool = DATA / "math_train.jsonl"

@@ -32,19 +32,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from rlvrkit.data.items import LETTERS, doc_of  # noqa: E402
-from rlvrkit.data.mask import MaskOptions, describe, items  # noqa: E402
+from rlvrkit.mask.items import doc_of  # noqa: E402
+from rlvrkit.mask.options import LETTERS, MaskOptions  # noqa: E402
+from rlvrkit.mask.run import Yield, describe, items  # noqa: E402
 
 
 def run(name: str, n: int, mode: str) -> list[dict]:
     """Items from the first n records of a data file, with the yield report and the speed."""
     with open(DATA / name) as f:
         rows = [json.loads(line) for line in itertools.islice(f, n)]
-    counts: Counter = Counter()
+    tally = Yield()
     start = time.perf_counter()
-    out = list(items([doc_of(r, mode) for r in rows], MaskOptions(mode=mode), counts))
+    out = list(items([doc_of(r, mode) for r in rows], MaskOptions(mode=mode), tally))
     seconds = time.perf_counter() - start
-    print(f"{name} ({mode}): " + "; ".join(describe(counts, len(rows))))
+    print(f"{name} ({mode}): " + "; ".join(describe(tally, len(rows))))
     print(f"  {len(rows) / seconds:.0f} sources/s, {len(out) / seconds:.0f} items/s")
     return out
 

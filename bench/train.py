@@ -104,8 +104,8 @@ def run_ours(args, model, tokenizer, device) -> float:
 
     from rlvrkit.advantages import advantages
     from rlvrkit.train.batch import Sample
-    from rlvrkit.train.config import TrainConfig
     from rlvrkit.train.dist import Dist
+    from rlvrkit.train.options import TrainConfig
     from rlvrkit.train.step import BatchSize, train_batch
 
     rows = batch(args, len(tokenizer))

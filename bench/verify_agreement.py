@@ -23,7 +23,7 @@ With --data DIR the pairs made from every row of those files are measured too (-
 Each pair gets two verdicts: plain math-verify, ``verify(parse(gold), parse(pred))`` with its defaults (the pair's
 precision and strict passed on), run in killable worker processes (rlvrkit.verify.pool) so that nothing can hang; and
 rlvr's, through the real code path: the pair as a record ``{id, answer: gold, completion: pred}`` through
-rlvrkit.verify.run.Engine (jobs.prepare in this process, maths.check in the workers), ok meaning true. Printed: the
+rlvrkit.verify.run.Verifier (jobs.prepare in this process, maths.check in the workers), ok meaning true. Printed: the
 agreement with the labels of both, per source and overall, then every pair where rlvr disagrees with its label.
 """
 
@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rlvrkit.verify.jobs import reference_text  # noqa: E402
+from rlvrkit.verify.options import VerifyOptions  # noqa: E402
 from rlvrkit.verify.pool import Pool  # noqa: E402
-from rlvrkit.verify.run import Engine  # noqa: E402
-from rlvrkit.verify.spec import Options  # noqa: E402
+from rlvrkit.verify.run import Verifier  # noqa: E402
 
 PAIRS = ROOT / "tests" / "data" / "verify_pairs.jsonl"
 DATA = ROOT.parent / "shared" / "data"
@@ -191,9 +191,9 @@ def rlvr_verdicts(pairs: list[dict], jobs: int, timeout: float) -> list[dict]:
         groups[(pair.get("precision", 6), pair.get("strict", True))].append(n)
     verdicts: list[dict] = [{}] * len(pairs)
     for (precision, strict), members in groups.items():
-        opts = Options(jobs=jobs, timeout=timeout, precision=precision, strict=strict)
+        opts = VerifyOptions(jobs=jobs, timeout=timeout, precision=precision, strict=strict)
         lines: list[bytes] = []
-        with Engine(opts) as engine:
+        with Verifier(opts) as engine:
             for n in members:
                 rec = {"id": n, "answer": pairs[n]["gold"], "completion": pairs[n]["pred"]}
                 lines += engine.feed(rec, f"pairs:{n + 1}")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rlvrkit.commands._common import Input, Llm, OnError, Output, Rejects, Seed, guard, helped, options, source
 
-from rlvrkit.data.options import ComposeOptions
+from rlvrkit.compose.options import ComposeOptions
 from rlvrkit.log import Log
 
 log = Log("compose")
@@ -16,8 +16,9 @@ PAIRS = "Which problems"
 
 
 @guard(log)
-def compose(  # long only by its option declarations, one per option with its help; the body is one call
+def compose(
     ctx: typer.Context,
+    *,
     first: Annotated[
         Optional[str],
         typer.Option(
@@ -79,6 +80,6 @@ def compose(  # long only by its option declarations, one per option with its he
       rlvr compose --first physics.jsonl < math.jsonl > cross-domain.jsonl
       rlvr score --per-prompt --only solve-all < verified.jsonl | rlvr compose --first pool.jsonl
     """
-    from rlvrkit.data.compose import run_compose  # exact arithmetic (sympy) only when composing
+    from rlvrkit.compose.run import run_compose  # exact arithmetic (sympy) only when composing
 
     run_compose(source(ctx), output, options(ComposeOptions, ctx), log)

@@ -19,6 +19,7 @@ LR_DEFAULT = "; ".join([f"{DEFAULT_LR:g}", *(f"{loss}: {lr:g}" for loss, lr in L
 @guard(log)
 def demo(
     ctx: typer.Context,
+    *,
     workdir: Annotated[
         str,
         typer.Option(

@@ -43,7 +43,7 @@ from rlvrkit.commands._verify import BoxedOnly, Jobs, MaxChars, Precision, Stric
 from rlvrkit.eval.options import SAMPLES, EvalOptions
 from rlvrkit.log import Log
 from rlvrkit.rollout.options import RolloutOptions
-from rlvrkit.verify.spec import Options as VerifyOptions
+from rlvrkit.verify.options import VerifyOptions
 
 log = Log("eval")
 R, V = RolloutOptions(model=""), VerifyOptions(jobs=1)
@@ -51,8 +51,9 @@ RESULTS = "Results"
 
 
 @guard(log)
-def eval(  # long only by its option declarations, one per option with its help; the body is one call
+def eval(
     ctx: typer.Context,
+    *,
     k: Annotated[
         str,
         typer.Option(

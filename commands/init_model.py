@@ -7,16 +7,17 @@ from typing import Annotated
 import typer
 from rlvrkit.commands._common import guard, options
 
+from rlvrkit.init_model import InitModelOptions, run_init_model
 from rlvrkit.log import Log
-from rlvrkit.tiny import InitOptions, run_init_model
 
 log = Log("init-model")
-D = InitOptions(tiny=True)
+D = InitModelOptions(tiny=True)
 
 
 @guard(log)
 def init_model(
     ctx: typer.Context,
+    *,
     folder: Annotated[str, typer.Argument(metavar="DIR", help="Folder to create (or fill) with the model.")],
     tiny: Annotated[
         bool, typer.Option("--tiny", help="The embedded tiny Qwen2-architecture model (~100k parameters).")
@@ -41,4 +42,4 @@ def init_model(
       rlvr init-model --tiny ./tiny
       rlvr rollout --model ./tiny -n 4 < prompts.jsonl
     """
-    run_init_model(folder, options(InitOptions, ctx), log)
+    run_init_model(folder, options(InitModelOptions, ctx), log)

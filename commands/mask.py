@@ -19,8 +19,9 @@ from rlvrkit.commands._common import (
     source,
 )
 
-from rlvrkit.data.mask import MaskOptions, run_mask
 from rlvrkit.log import Log
+from rlvrkit.mask.options import MaskOptions
+from rlvrkit.mask.run import run_mask
 
 log = Log("mask")
 D = MaskOptions()
@@ -28,8 +29,9 @@ ITEMS, MODEL = "Items", "Model"
 
 
 @guard(log)
-def mask(  # long only by its option declarations, one per option with its help; the body is one call
+def mask(
     ctx: typer.Context,
+    *,
     mode: Annotated[
         Literal["math", "passage"],
         typer.Option(

@@ -17,6 +17,7 @@ D = PlotOptions()
 @guard(log)
 def plot(
     ctx: typer.Context,
+    *,
     files: Annotated[
         list[str], typer.Argument(metavar="METRICS.jsonl...", help="rlvr train's output, one file a run.")
     ],

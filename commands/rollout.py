@@ -47,8 +47,9 @@ WATCH = "Streaming and passes"
 
 
 @guard(log)
-def rollout(  # long only by its option declarations, one per option with its help; the body is one call
+def rollout(
     ctx: typer.Context,
+    *,
     model: Model,
     adapter: Adapter = D.adapter,
     trust_remote_code: in_panel(TrustRemoteCode, MODEL) = D.trust_remote_code,

@@ -31,8 +31,9 @@ DEFAULTS = ScoreOptions()
 
 
 @guard(log)
-def score(  # long only by its option declarations, one per option with its help; the body is one call
+def score(
     ctx: typer.Context,
+    *,
     batch_groups: Annotated[
         Optional[int],
         typer.Option(

@@ -20,7 +20,8 @@ from rlvrkit.commands._common import (
 )
 
 from rlvrkit.log import Log
-from rlvrkit.select_one import SelectOneOptions, run_select_one
+from rlvrkit.select_one.options import SelectOneOptions
+from rlvrkit.select_one.run import run_select_one
 
 log = Log("select-one")
 D = SelectOneOptions()
@@ -28,8 +29,9 @@ SCORE, HISTORY, MODEL = "Score", "History", "Model"
 
 
 @guard(log)
-def select_one(  # long only by its option declarations, one per option with its help; the body is one call
+def select_one(
     ctx: typer.Context,
+    *,
     by: Annotated[
         Literal["variance", "lim", "pass-rate", "skills"],
         typer.Option(

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 import typer
 from rlvrkit.commands._common import Input, OnError, Output, Rejects, System, guard, helped, options, source
 
-from rlvrkit.data.options import StepsOptions
-from rlvrkit.data.steps import run_steps
 from rlvrkit.log import Log
+from rlvrkit.steps.options import StepsOptions
+from rlvrkit.steps.run import run_steps
 
 log = Log("steps")
 D = StepsOptions()
@@ -18,6 +18,7 @@ D = StepsOptions()
 @guard(log)
 def steps(
     ctx: typer.Context,
+    *,
     split: Annotated[
         Literal["auto", "numbered", "paragraph", "sentence"],
         typer.Option(

@@ -35,7 +35,7 @@ from rlvrkit.commands._common import (
 
 from rlvrkit import recipes
 from rlvrkit.log import Log
-from rlvrkit.train.config import TrainConfig, TrainOptions
+from rlvrkit.train.options import TrainConfig, TrainOptions
 
 log = Log("train")
 D = TrainConfig()
@@ -63,8 +63,9 @@ LR_DEFAULT = f"{recipes.LEARNING_RATE['full']:g} full, {recipes.LEARNING_RATE['l
 
 
 @guard(log)
-def train(  # long only by its option declarations, one per option with its help; the body is one call
+def train(
     ctx: typer.Context,
+    *,
     model: shown(Model, "the run's own, when resuming") = D.model,
     lora: Annotated[
         bool,

@@ -9,16 +9,17 @@ from rlvrkit.commands._common import Input, OnError, Output, Rejects, guard, opt
 from rlvrkit.commands._verify import REWARD, BoxedOnly, Jobs, MaxChars, Precision, Strict, Task, Timeout
 
 from rlvrkit.log import Log
-from rlvrkit.verify.spec import Options
+from rlvrkit.verify.options import VerifyOptions
 
 log = Log("verify")
-DEFAULTS = Options()
+DEFAULTS = VerifyOptions()
 LENGTH = "Length penalty"
 
 
 @guard(log)
-def verify(  # long only by its option declarations, one per option with its help; the body is one call
+def verify(
     ctx: typer.Context,
+    *,
     terms: Annotated[
         str,
         typer.Option(
@@ -92,4 +93,4 @@ def verify(  # long only by its option declarations, one per option with its hel
     """
     from rlvrkit.verify.run import run_verify
 
-    run_verify(source(ctx), output, options(Options, ctx), log)
+    run_verify(source(ctx), output, options(VerifyOptions, ctx), log)

@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from rlvrkit.data.compose import Counts, composed
-from rlvrkit.data.options import ComposeOptions
-from rlvrkit.data.spc import Problem
+from rlvrkit.compose.options import ComposeOptions
+from rlvrkit.compose.run import Counts, composed
+from rlvrkit.compose.spc import Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

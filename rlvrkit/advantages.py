@@ -17,25 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rlvrkit.stats import mean, std
+
 METHODS = ("group", "batch", "none", "rloo")
-STD_KINDS = ("population", "sample")
-
-
-def mean(xs: Sequence[float]) -> float:
-    return math.fsum(xs) / len(xs)
-
-
-def std(xs: Sequence[float], kind: str = "population") -> float:
-    """Standard deviation; exactly 0.0 when every value is equal, and 0.0 for the sample kind of a single value."""
-    if kind not in STD_KINDS:
-        raise ValueError(f"std kind must be one of {STD_KINDS}, not {kind!r}")
-    n = len(xs)
-    if n == 0:
-        raise ValueError("std of no values")
-    if min(xs) == max(xs) or (kind == "sample" and n == 1):
-        return 0.0
-    m = mean(xs)
-    return math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (n - 1 if kind == "sample" else n))
 
 
 def advantages(

@@ -11,46 +11,17 @@ means the lines are out of order, which would silently turn one group into sever
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from rlvrkit.advantages import advantages, mean, std
-from rlvrkit.errors import BadInput, InvalidRecord
+from rlvrkit.advantages import advantages
+from rlvrkit.errors import BadInput
+from rlvrkit.stats import mean, std
 
-# Fields that belong to one completion rather than to its prompt.
-ROLLOUT_FIELDS = frozenset(
-    "completion sample epoch prompt_ids completion_ids logprobs finish_reason policy sampling reward verdict "
-    "advantage".split()
-)
 DROP_REASONS = ("solve-all", "solve-none")
 KINDS = ("solve-all", "solve-none", "mixed")  # what a group is: every rollout solved, none, or some
 TOLERANCE = 1e-9  # how close to a threshold counts as on it, so float residue never decides a filter
-
-
-def check_id(rec: dict) -> None:
-    value = rec.get("id")
-    if type(value) is str or type(value) is int:  # type(), not isinstance: a boolean is no id
-        return
-    if value is None:
-        raise InvalidRecord("missing 'id' (rollouts of one prompt share an id)")
-    raise InvalidRecord(f"'id' must be a string, got {type(value).__name__}")
-
-
-def check_reward(rec: dict) -> None:
-    """A scored rollout: an id and a finite numeric reward. A missing reward is an error, never a silent zero."""
-    check_id(rec)
-    reward = rec.get("reward")
-    if type(reward) is float:
-        if not math.isfinite(reward):
-            raise InvalidRecord(f"'reward' must be finite, got {reward}")
-    elif type(reward) is not int:
-        if reward is None:
-            raise InvalidRecord(
-                "missing 'reward' (run rlvr verify first?)" if "reward" not in rec else "'reward' is null"
-            )
-        raise InvalidRecord(f"'reward' must be a number, got {type(reward).__name__} {reward!r:.40}")
 
 
 def _size(rec: dict) -> int | None:
@@ -154,11 +125,6 @@ def drop_reason(stats: GroupStats, rule: GroupRule) -> str | None:
     if rule.only is not None and what != rule.only:
         return what
     return None
-
-
-def prompt_fields(rec: dict) -> dict:
-    """The prompt record a rollout came from: every field but the per-completion ones."""
-    return {k: v for k, v in rec.items() if k not in ROLLOUT_FIELDS}
 
 
 @dataclass(frozen=True)

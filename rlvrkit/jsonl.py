@@ -294,6 +294,18 @@ def read_all(path: str, *, check: Check | None = None, on_error: str = "fail", l
     return found
 
 
+def windows(items: Iterable, size: int) -> Iterator[list]:
+    """The items `size` at a time, as lists (the last one shorter): a stream read a window at a time."""
+    window = []
+    for item in items:
+        window.append(item)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
 def check_input(path: str | Path) -> None:
     """Raise `BadInput` (exit 2) when ``-i PATH`` cannot be read: missing, a folder, or unreadable. ``-`` passes.
 

@@ -6,17 +6,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rlvrkit.advantages import mean
-from rlvrkit.groups import (
-    GroupRule,
-    GroupStats,
-    all_groups,
-    check_reward,
-    contiguous_groups,
-    prompt_fields,
-    scored_batches,
-)
+from rlvrkit.groups import GroupRule, GroupStats, all_groups, contiguous_groups, scored_batches
 from rlvrkit.jsonl import Source, streams
+from rlvrkit.records import GROUP_TAGS, Skipped, check_reward, prompt_fields
+from rlvrkit.stats import mean
 
 
 @dataclass(frozen=True)
@@ -28,7 +21,7 @@ class ScoreOptions(GroupRule):
     unsorted: bool = False  # group by id wherever the records are (reads the whole input first)
 
 
-def score_groups(groups: Iterable[list[dict]], opts: ScoreOptions, dropped: Counter) -> Iterator[dict]:
+def score_groups(groups: Iterable[list[dict]], opts: ScoreOptions, dropped: Skipped) -> Iterator[dict]:
     """Yield each kept group's records with `advantage` added (or, with per_prompt, one summary line per group).
 
     Dropped groups are counted in `dropped` by reason. Groups stream one at a time, except with adv=batch: then
@@ -44,10 +37,6 @@ def score_groups(groups: Iterable[list[dict]], opts: ScoreOptions, dropped: Coun
             for rec, a in zip(scored.records, scored.advantages):
                 rec["advantage"] = a
                 yield rec
-
-
-SUMMARY_FIELDS = ("n", "mean", "std", "pass_rate", "solve_all", "solve_none", "len_mean", "len_unit")
-GROUP_TAGS = ("epoch", "policy")  # when every rollout of a group has the same value, its summary line carries it
 
 
 def summary(group: list[dict], stats: GroupStats) -> dict:
@@ -81,25 +70,16 @@ def shared_tags(group: list[dict]) -> dict:
     return tags
 
 
-def describe_drops(dropped: Counter, total_groups: int) -> str | None:
-    """``dropped 3 of 10 groups: 2 solve-all, 1 solve-none`` for stderr, or None when nothing was dropped."""
-    if not dropped:
-        return None
-    n = sum(dropped.values())
-    reasons = ", ".join(f"{count} {reason}" for reason, count in dropped.most_common())
-    return f"dropped {n} of {total_groups} group{'s' * (total_groups != 1)}: {reasons}"
-
-
 def run_score(source: Source, output: str, opts: ScoreOptions, log) -> None:
     """The `rlvr score` stream: records from `source`, scored records (or summaries) to `output`, counts to `log`."""
     with streams(source, output, check=check_reward, log=log) as (records, out):
         groups = all_groups(records) if opts.unsorted else contiguous_groups(records, records.reject)
         seen = Counter()
-        dropped: Counter = Counter()
+        dropped = Skipped()
         with log.progress("records") as progress:
             for rec in score_groups(_counting(groups, seen, progress), opts, dropped):
                 out.write(rec)
-        if message := describe_drops(dropped, seen["groups"]):
+        if message := dropped.describe("group", seen["groups"], verb="dropped"):
             log.info(message)
 
 

@@ -19,10 +19,7 @@ Two attention heads of width 32 (one key/value head) keep it runnable on vLLM's 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
-
-from rlvrkit.errors import Failure
 
 IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
 SPECIAL = [PAD, IM_START, IM_END]
@@ -81,29 +78,6 @@ def train_tokenizer(vocab_size: int = 512, seed: int = 0):
         chat_template=CHAT_TEMPLATE,
         clean_up_tokenization_spaces=False,
     )
-
-
-@dataclass(frozen=True)
-class InitOptions:
-    """`rlvr init-model`'s options: which model to write (today only the tiny one) and how."""
-
-    tiny: bool = False
-    seed: int = 0
-    initializer_range: float = 0.02
-
-    def __post_init__(self):
-        if not self.tiny:
-            raise ValueError("say which model to write; the one available is --tiny")
-
-
-def run_init_model(folder: str, opts: InitOptions, log) -> None:
-    """`rlvr init-model`: write the tiny model to `folder` (created if needed; checked before any work)."""
-    try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise Failure(f"cannot create {folder}: {err.strerror or err}") from None
-    path = build_tiny(folder, seed=opts.seed, initializer_range=opts.initializer_range)
-    log.info(f"wrote the tiny model to {path}")
 
 
 def build_tiny(

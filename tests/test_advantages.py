@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from rlvrkit.advantages import advantages, std
+from rlvrkit.advantages import advantages
+from rlvrkit.stats import std
 
 
 def test_group_population_std():

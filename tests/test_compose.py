@@ -14,13 +14,13 @@ import pytest
 import sympy
 from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr
 
-from rlvrkit.data.answers import derive, read
-from rlvrkit.data.compose import Counts, composed
-from rlvrkit.data.numbers import choose, constants, write_like
-from rlvrkit.data.options import ComposeOptions
-from rlvrkit.data.selfcheck import check
-from rlvrkit.data.spc import Problem
-from rlvrkit.data.values import equal, number
+from rlvrkit.compose.answers import derive, read
+from rlvrkit.compose.numbers import constants, to_replace, write_like
+from rlvrkit.compose.options import ComposeOptions
+from rlvrkit.compose.run import Counts, composed
+from rlvrkit.compose.selfcheck import check
+from rlvrkit.compose.spc import Problem
+from rlvrkit.compose.values import equal, number
 
 R = sympy.Rational
 
@@ -143,7 +143,7 @@ def test_answers_no_rule_reads_are_skipped_with_a_reason(answer, why):
     ],
 )
 def test_the_numbers_never_touched(text, chosen, reason):
-    got = choose(text)
+    got = to_replace(text)
     if chosen is not None:
         assert got.text == chosen
     else:
@@ -373,9 +373,9 @@ class _Tokenizer:
     ],
 )
 def test_a_phrased_definition_stays_only_when_its_value_re_derives(reply, kept):
-    from rlvrkit.data.compose import finished
-    from rlvrkit.data.phrase import Phraser
-    from rlvrkit.data.spc import plan
+    from rlvrkit.compose.phrase import Phraser
+    from rlvrkit.compose.run import finished
+    from rlvrkit.compose.spc import plan
 
     rows = data("math_train", 3)
     chain = plan((Problem(rows[0]), Problem(rows[1])))

@@ -12,7 +12,7 @@ from conftest import jsonl, read_jsonl, rlvr
 
 from rlvrkit.eval.metrics import maj_at_k, paired_bootstrap, pass_at_k
 from rlvrkit.eval.votes import answer_key, clusters
-from rlvrkit.verify.spec import Options
+from rlvrkit.verify.options import VerifyOptions
 
 
 def brute_pass_at_k(n: int, c: int, k: int) -> float:
@@ -45,7 +45,7 @@ def test_maj_at_k_votes_by_cluster_breaks_ties_by_first_vote_and_skips_no_answer
 
 def test_equivalent_answers_vote_together():
     answers = {"p": ["1/2", "0.5", "\\frac{1}{2}", "2", None, "x=3"], "q": ["7", "7.0", "8"]}
-    got = clusters(answers, "math", Options(jobs=2, timeout=5.0))
+    got = clusters(answers, "math", VerifyOptions(jobs=2, timeout=5.0))
     assert got["p"] == [0, 0, 0, 1, None, 2]
     assert got["q"] == [0, 0, 1]
     assert answer_key({"extracted": " $1 / 2$ "}) == "1/2" and answer_key({"status": "no_answer"}) is None

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rlvrkit.losses import DEFAULT_CLIP, LOSSES, k3, policy_loss
+from rlvrkit.train.losses import DEFAULT_CLIP, LOSSES, k3, policy_loss
 
 
 def batch(lengths=(3, 1, 2), advantages=(1.0, -1.0, 0.5), seed=0):

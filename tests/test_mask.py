@@ -11,12 +11,13 @@ from fractions import Fraction
 import pytest
 from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr, shell
 
-from rlvrkit.data.arithmetic import evaluate, formatted, links, literal
-from rlvrkit.data.distractors import admissible, equivalent, numeric, swaps
-from rlvrkit.data.items import HEADERS, LETTERS, Doc, doc_of, shown
-from rlvrkit.data.mask import MaskOptions, items
-from rlvrkit.data.mask_llm import llm_item
-from rlvrkit.data.spans import candidates, recoverable, split_steps, squeeze
+from rlvrkit.mask.arithmetic import evaluate, formatted, links, literal
+from rlvrkit.mask.distractors import admissible, equivalent, numeric, swaps
+from rlvrkit.mask.items import HEADERS, Doc, doc_of, shown
+from rlvrkit.mask.llm import llm_item
+from rlvrkit.mask.options import LETTERS, MaskOptions
+from rlvrkit.mask.run import Yield, items
+from rlvrkit.mask.spans import candidates, recoverable, split_steps, squeeze
 
 LAMPS = (
     r"There are $\binom{6}{3}=20$ ways to arrange the lamps, giving $20\cdot20=400$ total outcomes. "
@@ -32,10 +33,10 @@ def sources(name: str, n: int) -> list[dict]:
         return [json.loads(line) for line in itertools.islice(f, n)]
 
 
-def made(rows: list[dict], mode: str = "math", **kw) -> tuple[list[dict], Counter]:
-    counts = Counter()
+def made(rows: list[dict], mode: str = "math", **kw) -> tuple[list[dict], Yield]:
+    tally = Yield()
     docs = [doc_of(r, mode) for r in rows]
-    return list(items(docs, MaskOptions(mode=mode, **kw), counts)), counts
+    return list(items(docs, MaskOptions(mode=mode, **kw), tally)), tally
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +125,7 @@ def test_items_from_math_solutions(math_run):
         assert_item(item)
         assert item["prompt"].startswith(HEADERS["math"]) and "\nQuestion:\n" in item["prompt"]
         assert item["subject"] and "solution" not in item  # the source's other fields pass, the solution does not
-    skipped = sum(v for k, v in counts.items() if k.startswith("skipped: "))
-    assert counts["items"] == len(out) and len(out) + skipped == 400
+    assert counts.items == len(out) and len(out) + sum(counts.skipped.values()) == 400
     assert 0.5 < len(out) / 400 < 1  # measured: 71% of MATH solutions yield an item
     hows = Counter(d["how"] for item in out for d in item["meta"]["distractors"].values())
     assert {"numeric", "operator", "word", "borrowed"} <= set(hows)
@@ -242,9 +242,9 @@ def short_solutions(n: int) -> list[dict]:
 
 
 def test_llm_proposals_fall_back_to_the_rules(tiny_model, tmp_path, capsys):
-    from rlvrkit.data.mask import run_mask
     from rlvrkit.jsonl import Source
     from rlvrkit.log import Log
+    from rlvrkit.mask.run import run_mask
 
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     rows = short_solutions(6)
@@ -253,12 +253,13 @@ def test_llm_proposals_fall_back_to_the_rules(tiny_model, tmp_path, capsys):
     out, err = read_jsonl(dst.read_text()), capsys.readouterr().err
     rule_based, _ = made(rows)
     assert out == rule_based  # every proposal failed validation: the rule-based items, exactly
-    assert "--llm: 0 items from the model, 6 fell back to the rules (6 no <answer> tags)" in err
+    assert "--llm: 0 items from the model; fell back to the rules for 6 items: 6 no <answer> tags" in err
     passages = tmp_path / "passages.jsonl"
     passages.write_text(jsonl(*sources("passages.jsonl", 3)))
     opts = MaskOptions(mode="passage", llm=str(tiny_model), llm_max_tokens=8, extract=True)
     run_mask(Source(str(passages)), str(dst), opts, Log("mask"))
-    assert "--extract: 0 passages extracted, 0 sources without one, 3 kept as they were" in capsys.readouterr().err
+    said = "--extract: 0 passages extracted, 0 sources without one; could not extract from 3 texts: 3 no <answer> tags"
+    assert said in capsys.readouterr().err
 
 
 def test_the_difficulty_filter_is_a_pipe(tiny_model, tmp_path):

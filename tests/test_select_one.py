@@ -9,8 +9,8 @@ from fractions import Fraction
 import pytest
 from conftest import heavy_imports, jsonl, read_jsonl, rlvr, shell
 
-from rlvrkit.select import lim_scores, ranked, trajectories, variance
-from rlvrkit.skills import skill_score, tags
+from rlvrkit.select_one.scores import lim_scores, ranked, trajectories, variance
+from rlvrkit.select_one.skills import skill_score, tags
 
 # accuracy per epoch: a learns, b never does, c learns slowly
 HISTORY = {"a": [0, 0.5, 1], "b": [0, 0, 0], "c": [0.25, 0.5, 0.75]}
@@ -54,11 +54,12 @@ def test_the_backfill_rule_is_limrs():
         "tail": {0: 0.1, 1: 0.2},  # nothing after the last epoch to fill from: dropped
     }
     counts = Counter()
-    assert trajectories(table, [0, 1, 2], "backfill", counts) == {"full": [0.1, 0.2, 0.3], "gap": [0.1, 0.3, 0.3]}
-    assert counts == {"filled": 2, "dropped": 2}
+    trajs = {"full": [0.1, 0.2, 0.3], "gap": [0.1, 0.3, 0.3]}
+    assert trajectories(table, [0, 1, 2], "backfill", counts) == (trajs, 2)
+    assert counts == {"missing a pass": 2}
     counts = Counter()
-    assert trajectories(table, [0, 1, 2], "drop", counts) == {"full": [0.1, 0.2, 0.3]}
-    assert counts == {"dropped": 3}
+    assert trajectories(table, [0, 1, 2], "drop", counts) == ({"full": [0.1, 0.2, 0.3]}, 0)
+    assert counts == {"missing a pass": 3}
 
 
 def test_each_method_through_the_command():
@@ -73,7 +74,7 @@ def test_each_method_through_the_command():
     assert not {"n", "mean", "pass_rate", "epoch"} & set(one)  # a prompt record again
     out, err = select("--by", "lim", "--top", "0", "--min-score", "0.7")
     assert [(r["id"], r["meta"]["select_one"]["rank"]) for r in out] == [("c", 1), ("a", 2)]
-    assert "1 prompt below --min-score 0.7" in err
+    assert "left out 1 prompt: 1 below --min-score 0.7" in err
     out, _ = select("--by", "pass-rate", "--target", "0.1", "--top", "2")
     assert [r["id"] for r in out] == ["b", "a"]  # mean accuracies 0 and 1/2; a and c tie, a came first
 
@@ -98,9 +99,9 @@ def test_missing_epochs_are_counted_either_way():
         1 / 18
     )
     assert [r["id"] for r in out] == ["a", "d", "c", "b"]  # e, missing its last epoch, has nothing to fill from
-    assert "1 accuracy back-filled from the next pass (LIMR); 1 prompt dropped for a missing pass" in err
+    assert "1 value back-filled from the next pass (LIMR); left out 1 prompt: 1 missing a pass" in err
     (best,), err = select("--missing", "drop", history=history)
-    assert best["id"] == "a" and "2 prompts dropped for a missing pass" in err
+    assert best["id"] == "a" and "left out 2 prompts: 2 missing a pass" in err
 
 
 def test_verified_rollouts_are_a_history_too():
@@ -118,7 +119,7 @@ def test_verified_rollouts_are_a_history_too():
         assert [r["id"] for r in read_jsonl(out.stdout)] == ["c", "a", "b"], out.stderr
         assert read_jsonl(out.stdout)[1]["meta"]["select_one"]["score"] == pytest.approx(float(Fraction(6, 7)))
     out = rlvr("select-one", "--over", "step", input=jsonl(*rollouts))
-    assert read_jsonl(out.stdout) == [] and "36 records without 'step' left out" in out.stderr
+    assert read_jsonl(out.stdout) == [] and "left out 36 records: 36 without 'step'" in out.stderr
 
 
 @pytest.mark.parametrize(
@@ -186,7 +187,8 @@ def test_the_whole_chain_on_the_tiny_model(tiny_model, tmp_path):
 def test_skills_with_the_tiny_model(tiny_model, tmp_path, capsys):
     from rlvrkit.jsonl import Source
     from rlvrkit.log import Log
-    from rlvrkit.select_one import SelectOneOptions, run_select_one
+    from rlvrkit.select_one.options import SelectOneOptions
+    from rlvrkit.select_one.run import run_select_one
 
     src, dst = tmp_path / "prompts.jsonl", tmp_path / "one.jsonl"
     src.write_text(jsonl(*SUMS[:3]))

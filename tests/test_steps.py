@@ -8,8 +8,9 @@ import json
 import pytest
 from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr
 
-from rlvrkit.data.options import StepsOptions
-from rlvrkit.data.steps import SRL_SYSTEM, split, srl_records
+from rlvrkit.steps.options import StepsOptions
+from rlvrkit.steps.run import SRL_SYSTEM, srl_records
+from rlvrkit.steps.split import split
 
 NUMBERED = (
     "1. **Find the roots** We solve $x^2 - 5x + 6 = 0$.\n"

@@ -13,9 +13,9 @@ from conftest import jsonl, read_jsonl, rlvr
 
 from rlvrkit import checkpoint
 from rlvrkit.train.batch import Sample, collate, micro_batches
-from rlvrkit.train.config import TrainConfig, TrainOptions
-from rlvrkit.train.config import resolve as resolve_options
-from rlvrkit.train.logprobs import completion_logprobs
+from rlvrkit.train.options import TrainConfig, TrainOptions
+from rlvrkit.train.options import resolve as resolve_options
+from rlvrkit.train.step import completion_logprobs
 
 
 def fake_rollouts(tokenizer, groups=4, n=4, seed=0, version=0):
@@ -288,7 +288,7 @@ def test_srl_preset_drops_constant_groups(tmp_path, tiny_model, tokenizer):
 
 
 def test_learning_rate_schedules():
-    from rlvrkit.train.optim import lr_at
+    from rlvrkit.train.step import lr_at
 
     cfg, _ = resolve({"model": "/m", "lr": 1.0, "warmup_steps": 2, "lr_schedule": "linear", "max_steps": 6})
     assert [lr_at(s, cfg) for s in range(7)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]

@@ -10,9 +10,9 @@ import pytest
 
 from rlvrkit.verify import jobs, mcq
 from rlvrkit.verify.jobs import Job, Verdict, prepare
+from rlvrkit.verify.options import VerifyOptions, parse_reward
 from rlvrkit.verify.pool import Pool
 from rlvrkit.verify.shaping import format_reward, length_penalty
-from rlvrkit.verify.spec import Options, parse_reward
 from rlvrkit.verify.text import (
     answer_region,
     last_boxed,
@@ -116,10 +116,10 @@ def test_mcq_choices():
     texts = mcq.option_texts(["(A) 12", "B) 15", "42"])
     assert texts == {"A": "12", "B": "15", "C": "42"}
     assert mcq.option_texts({"a": "x", "B": 3}) == {"A": "x", "B": "3"}
-    assert mcq.choose("Answer: [B]", texts) == ["B"]
-    assert mcq.choose("The answer is B or C", texts) == ["B", "C"]
-    assert mcq.choose("Answer: C is right", texts) == ["C"]
-    assert mcq.choose("I think so.", texts) == []
+    assert mcq.named_letters("Answer: [B]", texts) == ["B"]
+    assert mcq.named_letters("The answer is B or C", texts) == ["B", "C"]
+    assert mcq.named_letters("Answer: C is right", texts) == ["C"]
+    assert mcq.named_letters("I think so.", texts) == []
     assert mcq.reference_letter(r"\boxed{(b)}", {}) == "B"
     assert mcq.check("A", "so the answer is 12", ["12", "15"])["status"] == "ok"
 
@@ -134,8 +134,8 @@ def test_reward_spec():
 
 def test_engine_turns_worker_trouble_into_statuses():
     # a test-only verifier cannot reach the CLI, so swap the engine's pool for one that runs it
-    from rlvrkit.verify.run import Engine
-    from rlvrkit.verify.spec import Options
+    from rlvrkit.verify.options import VerifyOptions
+    from rlvrkit.verify.run import Verifier
 
     def trouble(task):
         kind = task["ans"].strip()
@@ -145,7 +145,7 @@ def test_engine_turns_worker_trouble_into_statuses():
             return work({"kind": kind, "n": 0})
         return {"status": "ok", "extracted": kind, "value": 1.0}
 
-    with Engine(Options(terms=(("mcq", 1.0),), jobs=2, timeout=0.5)) as engine:
+    with Verifier(VerifyOptions(terms=(("mcq", 1.0),), jobs=2, timeout=0.5)) as engine:
         engine.pool.close()
         engine.pool = Pool(trouble, jobs=2, timeout=0.5)
         lines = []
@@ -189,7 +189,7 @@ def test_gsm8k_and_minerva_final_answers():
 
 
 def test_prepare_puts_the_parts_alternative_in_the_task_and_the_key():
-    opts = Options()
+    opts = VerifyOptions()
     text = "For part (a) the answer is $\\boxed{(3, 3)}$.\n\nFor part (b), checking the boundary, $\\boxed{(1, 1)}$."
     job = prepare("task", {"answer": "(3, 3), (1, 1)", "completion": text}, opts)
     assert isinstance(job, Job) and job.task["ans"] == "(1, 1)" and job.task["alt"] == "(3, 3),(1, 1)"
@@ -203,12 +203,12 @@ def test_prepare_puts_the_parts_alternative_in_the_task_and_the_key():
 
 
 def test_prepare_reads_gsm8k_and_minerva_endings():
-    opts = Options()
+    opts = VerifyOptions()
     gsm8k = prepare("task", {"answer": "18", "completion": "9 * 2 = <<9*2=18>>18 dollars\n#### 18"}, opts)
     assert gsm8k == Verdict(1.0, "ok", "18")
     minerva = r"so $\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct."
     job = prepare("task", {"answer": "10455", "completion": minerva}, opts)
     assert job.task["boxed"] is False and "255" not in job.task["ans"]
     assert jobs.work(opts)(job.task)["status"] == "ok"
-    only_boxes = prepare("task", {"answer": "18", "completion": "#### 18"}, Options(boxed_only=True))
+    only_boxes = prepare("task", {"answer": "18", "completion": "#### 18"}, VerifyOptions(boxed_only=True))
     assert only_boxes.status == "no_answer"

@@ -19,17 +19,7 @@ import random
 from collections.abc import Sequence
 from math import comb
 
-
-def mean(xs: Sequence[float]) -> float:
-    return math.fsum(xs) / len(xs) if xs else float("nan")
-
-
-def standard_error(xs: Sequence[float]) -> float:
-    """The standard error of the mean: sample std / √len (0 for fewer than two values)."""
-    if len(xs) < 2:
-        return 0.0
-    m = mean(xs)
-    return math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs))
+from rlvrkit.stats import mean
 
 
 def pass_at_k(n: int, c: int, k: int) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlvrkit.rollout.options import RolloutOptions
-from rlvrkit.verify.spec import Options as VerifyOptions
+from rlvrkit.verify.options import VerifyOptions
 
 SAMPLES = 16  # -n by default: enough for pass@k and maj@k up to 16
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rlvrkit import __version__
-from rlvrkit.eval.metrics import maj_at_k, mean, paired_bootstrap, pass_at_k, standard_error
+from rlvrkit.eval.metrics import maj_at_k, paired_bootstrap, pass_at_k
 from rlvrkit.eval.votes import answer_key, clusters
-from rlvrkit.verify.spec import Options
+from rlvrkit.stats import mean, standard_error
+from rlvrkit.verify.options import VerifyOptions
 
 CORRECT_AT = 1.0 - 1e-9  # a sample is correct when its reward reaches 1 (math and mcq: status ok)
 VOTED = ("math", "mcq")  # tasks whose answers can be voted on
@@ -45,7 +46,7 @@ def by_prompt(samples: Iterable[dict]) -> dict[str, list[dict]]:
     return {key: sorted(group, key=lambda s: s["sample"]) for key, group in out.items()}
 
 
-def per_prompt(samples: list[dict], ks: tuple[int, ...], opts: Options) -> dict[str, dict[str, float]]:
+def per_prompt(samples: list[dict], ks: tuple[int, ...], opts: VerifyOptions) -> dict[str, dict[str, float]]:
     """For each metric name (avg@n first, then pass@k and maj@k for each k the samples allow), its value on each
     prompt, keyed by prompt id. n is the most samples a prompt has."""
     groups = by_prompt(samples)
@@ -66,7 +67,7 @@ def per_prompt(samples: list[dict], ks: tuple[int, ...], opts: Options) -> dict[
     return values
 
 
-def summarize(bench: str, samples: list[dict], ks: tuple[int, ...], opts: Options, name: str | None) -> dict:
+def summarize(bench: str, samples: list[dict], ks: tuple[int, ...], opts: VerifyOptions, name: str | None) -> dict:
     """The result line of one benchmark: metrics, lengths, and what the run was (model, sampling, verifier)."""
     values = per_prompt(samples, ks, opts)
     avg = next(iter(values))  # avg@n
@@ -93,7 +94,9 @@ def summarize(bench: str, samples: list[dict], ks: tuple[int, ...], opts: Option
     }
 
 
-def compare(bench: str, a: list[dict], b: list[dict], ks: tuple[int, ...], opts: Options, seed: int) -> list[dict]:
+def compare(
+    bench: str, a: list[dict], b: list[dict], ks: tuple[int, ...], opts: VerifyOptions, *, seed: int
+) -> list[dict]:
     """One line per metric: the mean on the prompts both runs have, b − a, and its 95% paired-bootstrap interval."""
     va, vb = per_prompt(a, ks, opts), per_prompt(b, ks, opts)
     rows = []

@@ -95,4 +95,4 @@ def _compare(opts: EvalOptions, log) -> list[dict]:
     if not shared:
         raise BadInput(f"{opts.compare[0]} and {opts.compare[1]} have no benchmark in common")
     k, verify, seed = opts.k, opts.verify, opts.seed
-    return [row for bench in shared for row in report.compare(bench, a[bench], b[bench], k, verify, seed)]
+    return [row for bench in shared for row in report.compare(bench, a[bench], b[bench], k, verify, seed=seed)]

@@ -13,8 +13,8 @@ from itertools import combinations
 
 import orjson
 
-from rlvrkit.verify.run import Engine
-from rlvrkit.verify.spec import Options
+from rlvrkit.verify.options import VerifyOptions
+from rlvrkit.verify.run import Verifier
 
 
 def answer_key(verdict: dict | None) -> str | None:
@@ -26,7 +26,7 @@ def answer_key(verdict: dict | None) -> str | None:
     return key or None
 
 
-def clusters(answers: dict[str, list[str | None]], task: str, opts: Options) -> dict[str, list[int | None]]:
+def clusters(answers: dict[str, list[str | None]], task: str, opts: VerifyOptions) -> dict[str, list[int | None]]:
     """For each prompt id, the cluster number of each sample's answer (None where it gave none), numbered in order of
     first appearance. `answers` maps a prompt id to its samples' answer keys."""
     equal = _equal_pairs(answers, opts) if task == "math" else set()
@@ -48,7 +48,7 @@ def _find(root: dict[str, str], a: str) -> str:
     return a
 
 
-def _equal_pairs(answers: dict[str, list[str | None]], opts: Options) -> set[tuple[str, str, str]]:
+def _equal_pairs(answers: dict[str, list[str | None]], opts: VerifyOptions) -> set[tuple[str, str, str]]:
     """(prompt id, a, b) for every pair of distinct answers of a prompt that the math verifier calls equal."""
     pairs = [
         (key, a, b)
@@ -58,7 +58,7 @@ def _equal_pairs(answers: dict[str, list[str | None]], opts: Options) -> set[tup
     if not pairs:
         return set()
     found = set()
-    with Engine(Options(terms=(("math", 1.0),), jobs=opts.jobs, timeout=opts.timeout, precision=opts.precision,
+    with Verifier(VerifyOptions(terms=(("math", 1.0),), jobs=opts.jobs, timeout=opts.timeout, precision=opts.precision,
                         strict=opts.strict)) as engine:  # fmt: skip
         lines = []
         for i, (_, a, b) in enumerate(pairs):

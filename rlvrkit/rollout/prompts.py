@@ -13,30 +13,6 @@ from __future__ import annotations
 from rlvrkit.errors import InvalidRecord
 
 
-def check_prompt(rec: dict) -> None:
-    """Refuse a record that cannot be a prompt (`InvalidRecord`, which the reader turns into ``line: problem``)."""
-    key = rec.get("id")
-    if not isinstance(key, str) or not key:
-        raise InvalidRecord("missing 'id' (a non-empty string)" if key is None else "'id' must be a non-empty string")
-    if "messages" in rec and rec["messages"] is not None:
-        messages = rec["messages"]
-        if not isinstance(messages, list) or not messages:
-            raise InvalidRecord("'messages' must be a non-empty list of {role, content}")
-        for i, m in enumerate(messages):
-            if not isinstance(m, dict) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
-                raise InvalidRecord(f"'messages'[{i}] must be an object with string 'role' and 'content'")
-    elif not isinstance(rec.get("prompt"), str):
-        raise InvalidRecord(
-            "needs 'prompt' (text) or 'messages' (chat list)"
-            if rec.get("prompt") is None
-            else "'prompt' must be a string"
-        )
-    elif not rec["prompt"]:
-        raise InvalidRecord("'prompt' is empty")
-    if rec.get("system") is not None and not isinstance(rec["system"], str):
-        raise InvalidRecord("'system' must be a string")
-
-
 def messages_of(rec: dict, system: str | None = None) -> list[dict]:
     """The chat to render: the record's messages or its prompt, behind a system message unless the chat has one."""
     if rec.get("messages") is not None:

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rlvrkit.errors import BadInput, InvalidRecord
-from rlvrkit.jsonl import Records, RecordWriter, Source, check_streams, streams
+from rlvrkit.jsonl import Records, RecordWriter, Source, check_streams, streams, windows
 from rlvrkit.models import check_weights, load_tokenizer
+from rlvrkit.records import check_prompt
 from rlvrkit.rollout.engine import Completion, Engine, Policy, Request
 from rlvrkit.rollout.options import BATCH_SIZE, RolloutOptions, Sampling
-from rlvrkit.rollout.prompts import check_prompt, prompt_ids
+from rlvrkit.rollout.prompts import prompt_ids
 from rlvrkit.rollout.watch import PolicySource, load_current
 
 WINDOW_BATCHES = 4  # batches' worth of prompts read ahead and sorted by length together
@@ -81,6 +82,7 @@ def run_window(
     batch_size: int,
     policy_now: Callable[[], Policy],
     emit: Callable[[list[dict]], None],
+    *,
     epoch: int = 0,
 ) -> None:
     """Generate every group of `prompts`, emitting each group the moment its last completion is done."""
@@ -94,17 +96,6 @@ def run_window(
             slots[s] = rollout_record(prompts[i], s, c, policy, params, epoch)
             if all(r is not None for r in slots):
                 emit(groups.pop(i))
-
-
-def windows(items: Iterable, size: int) -> Iterator[list]:
-    window = []
-    for item in items:
-        window.append(item)
-        if len(window) == size:
-            yield window
-            window = []
-    if window:
-        yield window
 
 
 def pick(engine: str, log) -> str:
@@ -187,7 +178,7 @@ def run_rollout(source: Source, output: str, opts: RolloutOptions, log, *, engin
     ):
         emit = Emitter(writer, progress)
         for prompts, epoch in passes(prompts_of(records, engine.tokenizer, opts, chat), records, opts, size):
-            run_window(prompts, engine, opts.sampling, batch_size, policy_now, emit, epoch)
+            run_window(prompts, engine, opts.sampling, batch_size, policy_now, emit, epoch=epoch)
         seconds = max(time.monotonic() - progress.start, 1e-9)
         rate = f"{emit.tokens / seconds:.0f} tokens/s"
         log.info(f"{progress.done} completions, {emit.tokens} tokens in {seconds:.1f} s ({rate})")

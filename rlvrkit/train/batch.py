@@ -11,11 +11,9 @@ reproduces the logprobs rollout recorded.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from rlvrkit.errors import InvalidRecord
-from rlvrkit.groups import Scored, check_reward
+from rlvrkit.groups import Scored
 
 
 @dataclass(frozen=True)
@@ -34,28 +32,6 @@ class Sample:
 
     def to_json(self) -> dict:
         return self.__dict__.copy()
-
-
-def check_train_record(rec: dict) -> None:
-    """A rollout record train can learn from: id, reward, prompt_ids, completion_ids (logprobs, advantage optional)."""
-    check_reward(rec)
-    for key in ("prompt_ids", "completion_ids"):
-        ids = rec.get(key)
-        if not isinstance(ids, list) or not all(type(i) is int and i >= 0 for i in ids):
-            what = "missing" if ids is None else "not a list of token ids"
-            raise InvalidRecord(f"'{key}' is {what} (train learns from rlvr rollout's records)")
-    if not rec["prompt_ids"]:
-        raise InvalidRecord("'prompt_ids' is empty")
-    logprobs = rec.get("logprobs")
-    if logprobs is not None and (
-        not isinstance(logprobs, list)
-        or len(logprobs) != len(rec["completion_ids"])
-        or not all(type(x) in (int, float) and math.isfinite(x) for x in logprobs)
-    ):
-        raise InvalidRecord("'logprobs' must be finite numbers, one per completion token")
-    adv = rec.get("advantage")
-    if adv is not None and (type(adv) not in (int, float) or not math.isfinite(adv)):
-        raise InvalidRecord(f"'advantage' must be a finite number, got {adv!r:.40}")
 
 
 def batch_samples(batch: list[Scored]) -> list[Sample]:

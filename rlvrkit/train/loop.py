@@ -21,18 +21,18 @@ from pathlib import Path
 import torch
 
 from rlvrkit import checkpoint
-from rlvrkit.advantages import mean, std
 from rlvrkit.errors import BadInput
 from rlvrkit.groups import Scored, contiguous_groups, scored_batches
 from rlvrkit.jsonl import STREAM, Source, check_streams, streams
 from rlvrkit.models import check_weights
-from rlvrkit.train.batch import Sample, batch_samples, check_train_record, shard
-from rlvrkit.train.config import TrainConfig, TrainOptions, resolve
+from rlvrkit.records import check_train_record
+from rlvrkit.stats import mean, std
+from rlvrkit.train.batch import Sample, batch_samples, shard
 from rlvrkit.train.dist import Dist, relaunch
-from rlvrkit.train.optim import make_optimizer
-from rlvrkit.train.policy import build_policy, build_reference
+from rlvrkit.train.options import TrainConfig, TrainOptions, resolve
+from rlvrkit.train.policy import build_policy, build_reference, make_optimizer
 from rlvrkit.train.state import gather, read_state, restore, write_version
-from rlvrkit.train.step import BatchSize, train_batch
+from rlvrkit.train.step import BatchSize, Learner, train_batch
 
 
 def run_train(source: Source, output: str, opts: TrainOptions, log) -> None:
@@ -88,7 +88,7 @@ def _nothing():
 
 
 class Run:
-    """A training run in progress: the model, its reference and optimizer, and where the run stands (step, version,
+    """A training run in progress: what an update works on (the `Learner`), and where the run stands (step, version,
     position in the input)."""
 
     def __init__(self, run_dir: Path, cfg: TrainConfig, dist: Dist, resume, saved: dict | None, identity):
@@ -96,12 +96,14 @@ class Run:
         self.run_dir, self.cfg, self.dist = run_dir, cfg, dist
         self.device = dist.device(cfg.device)
         model, self.tokenizer = build_policy(cfg, resume, self.device)
-        self.reference = build_reference(cfg, self.device)
-        self.model = dist.wrap(model, fsdp=cfg.fsdp, device=self.device)
-        self.optimizer = make_optimizer(self.model, cfg)
+        model = dist.wrap(model, fsdp=cfg.fsdp, device=self.device)
+        reference = build_reference(cfg, self.device)
+        self.learner = Learner(
+            model, reference, make_optimizer(model, cfg), cfg, dist, self.device, self.tokenizer.pad_token_id
+        )
         self.step = self.version = self.skip = 0
         if resume:
-            restore(resume.path, self.model, self.optimizer)
+            restore(resume.path, model, self.learner.optimizer)
             self.step, self.version = saved["step"], saved["version"]
             if identity is not None and saved["cursor"]["input"] == identity:
                 self.skip = saved["cursor"]["groups"]
@@ -117,9 +119,7 @@ class Run:
         samples = [Sample(**s) for s in payload["samples"]]
         size = BatchSize(len(samples), sum(len(s.completion_ids) for s in samples), payload["max_tokens"])
         mine = shard(samples, self.dist.rank, self.dist.world)
-        pad_id = self.tokenizer.pad_token_id
-        args = (self.model, self.reference, self.optimizer, mine, size, self.cfg, self.dist, self.device, pad_id)
-        results = train_batch(*args, step=self.step)
+        results = train_batch(self.learner, mine, size, self.step)
         first = self.step + 1
         self.step += len(results)
         self.version += 1
@@ -132,12 +132,13 @@ class Run:
         """Write the current version (every rank takes part; rank 0 writes), then prune old ones."""
         if unless_published and self.published == self.version:
             return
-        model_state, optim_state = gather(self.model, self.optimizer, fsdp=self.cfg.fsdp)
+        model, optimizer = self.learner.model, self.learner.optimizer
+        model_state, optim_state = gather(model, optimizer, fsdp=self.cfg.fsdp)
         if self.dist.main:
             state = {"step": self.step, "version": self.version, "config": self.cfg.to_json(), "cursor": self.cursor}
 
             def write(folder: Path) -> None:
-                write_version(folder, self.model, self.tokenizer, model_state, optim_state, state)
+                write_version(folder, model, self.tokenizer, model_state, optim_state, state)
 
             kind = "adapter" if self.cfg.lora else "full"
             checkpoint.publish(self.run_dir, self.version, kind, self.cfg.model, write)

@@ -1,5 +1,10 @@
-"""The model being trained: built fresh or from a checkpoint version, LoRA (peft) or full; and the frozen reference
-the KL term compares it with."""
+"""The model being trained: built fresh or from a checkpoint version, LoRA (peft) or full, with its optimizer; and the
+frozen reference the KL term compares it with.
+
+Number formats: on a GPU, full fine-tuning keeps float32 master weights (the forward pass runs under bf16 autocast,
+see rlvrkit.train.step); LoRA keeps the frozen base in bf16 and the adapter weights in float32. On the CPU everything
+is float32. `--dtype` overrides the weights' dtype.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,20 @@ import torch
 
 from rlvrkit.checkpoint import Checkpoint
 from rlvrkit.models import from_folder, load_tokenizer, resolve_device
-from rlvrkit.train.config import TrainConfig
 from rlvrkit.train.dist import unwrap
-from rlvrkit.train.precision import weights_dtype
+from rlvrkit.train.options import TrainConfig
+
+
+def weights_dtype(dtype: str, device: str, lora: bool) -> torch.dtype:
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    return torch.bfloat16 if device.startswith("cuda") and lora else torch.float32
+
+
+def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW over the parameters that train (the adapter's, with LoRA)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
 
 def build_policy(cfg: TrainConfig, resume: Checkpoint | None, device: str):

@@ -2,27 +2,30 @@
 
 For each optimizer step the batch is walked in micro-batches (by token budget) and gradients accumulate; the loss of
 each micro-batch is normalised by the whole batch's sequence and token counts, so the accumulated gradient is the
-batch's gradient whatever the split (see rlvrkit.losses). π_old is the policy at the start of the batch: with one
+batch's gradient whatever the split (see rlvrkit.train.losses). π_old is the policy at the start of the batch: with one
 update per batch it is the current policy, detached (every ratio 1); with several, its logprobs are computed once,
 before the first update.
+
+Per-token log-probabilities come from one forward pass over prompt and completion: only the completion positions go
+through the LM head (`logits_to_keep`), and the log-softmax is taken in float32 whatever the model's dtype, so bf16
+training does not round the ratios that the clip ranges of GSPO and LUSPO (a few 1e-4) depend on. On a GPU the
+forward pass runs under bf16 autocast.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 import torch
 
-from rlvrkit.losses import policy_loss
 from rlvrkit.train.batch import Sample, collate, micro_batches
-from rlvrkit.train.config import TrainConfig
 from rlvrkit.train.dist import Dist, gradient_sync
-from rlvrkit.train.logprobs import completion_logprobs
-from rlvrkit.train.optim import lr_at, set_lr
+from rlvrkit.train.losses import policy_loss
+from rlvrkit.train.options import TrainConfig
 from rlvrkit.train.policy import reference_logprobs
-from rlvrkit.train.precision import autocast
 
 # loss statistics averaged over the batch's completion tokens
 TOKEN_MEANS = ("clip_frac", "kl", "is_ratio_mean")
@@ -30,70 +33,92 @@ TOKEN_MEANS = ("clip_frac", "kl", "is_ratio_mean")
 
 @dataclass(frozen=True)
 class BatchSize:
-    """The whole batch's totals, which every micro-batch's loss is normalised by (see rlvrkit.losses)."""
+    """The whole batch's totals, which every micro-batch's loss is normalised by (see rlvrkit.train.losses)."""
 
     seqs: int
     tokens: int
     max_tokens: int | None  # dr-grpo's constant
 
 
-def train_batch(
-    model,
-    reference,
-    optimizer,
-    mine: list[Sample],
-    size: BatchSize,
-    cfg: TrainConfig,
-    dist: Dist,
-    device: str,
-    pad_id: int,
-    step: int,
-) -> list[dict]:
+@dataclass
+class Learner:
+    """What an update works on: the model (wrapped for DDP or FSDP), its frozen reference (None: none, or LoRA's base
+    serves), the optimizer, the run's settings, the process group, the device and the padding token."""
+
+    model: object
+    reference: object
+    optimizer: torch.optim.Optimizer
+    cfg: TrainConfig
+    dist: Dist
+    device: str
+    pad_id: int
+
+
+@dataclass
+class Micro:
+    """One micro-batch: its tensors (`collate`), whether it is real (a padding one only keeps ranks in step), and
+    the logprobs of π_old and of the reference on it, when they are needed."""
+
+    tensors: dict
+    real: bool = True
+    old: torch.Tensor | None = None
+    ref: torch.Tensor | None = None
+
+
+def train_batch(learner: Learner, mine: list[Sample], size: BatchSize, step: int) -> list[dict]:
     """Run the optimizer steps for one batch (this rank's share is `mine`); one dict of loss metrics per step."""
-    parts = _parts(mine, cfg, dist, device, pad_id)
-    olds = _no_grad_logprobs(model, parts, device) if cfg.updates_per_batch > 1 else None
-    refs = [reference_logprobs(model, reference, b, completion_logprobs) for b, _ in parts] if cfg.beta else None
-    params = [p for p in model.parameters() if p.requires_grad]
+    cfg = learner.cfg
+    parts = _parts(learner, mine)
+    params = [p for p in learner.model.parameters() if p.requires_grad]
     out = []
     for update in range(cfg.updates_per_batch):
         start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
+        learner.optimizer.zero_grad(set_to_none=True)
         sums: Counter = Counter()  # update() adds every value, negative ones too (+= would drop them)
-        for k, (b, real) in enumerate(parts):
-            with gradient_sync(model, sync=k == len(parts) - 1), autocast(device):
-                old = olds[k] if olds is not None else None
-                sums.update(_backward(model, b, real, old, refs[k] if refs is not None else None, size, cfg, dist))
+        for k, micro in enumerate(parts):
+            with gradient_sync(learner.model, sync=k == len(parts) - 1), autocast(learner.device):
+                sums.update(_backward(learner, micro, size))
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         lr = lr_at(step + update, cfg)
-        set_lr(optimizer, lr)
-        optimizer.step()
-        out.append(_step_metrics(dist.sum_by_name(sums, device), grad_norm, lr, time.perf_counter() - start))
+        set_lr(learner.optimizer, lr)
+        learner.optimizer.step()
+        sums = learner.dist.sum_by_name(sums, learner.device)
+        out.append(_step_metrics(sums, grad_norm, lr, time.perf_counter() - start))
     return out
 
 
-def _parts(mine: list[Sample], cfg: TrainConfig, dist: Dist, device: str, pad_id: int) -> list[tuple[dict, bool]]:
-    """This rank's micro-batches as (tensors, real). Every rank runs at least one (the last one carries the gradient
-    all-reduce), and under FSDP the same number (each forward gathers the sharded weights); padding ones are not real
-    and have zero loss."""
-    parts = [(collate(m, pad_id, device), True) for m in micro_batches(mine, cfg.micro_tokens)]
+def _parts(learner: Learner, mine: list[Sample]) -> list[Micro]:
+    """This rank's micro-batches. Every rank runs at least one (the last one carries the gradient all-reduce), and
+    under FSDP the same number (each forward gathers the sharded weights); padding ones are not real and have zero
+    loss. With several updates per batch π_old's logprobs are taken now; with β > 0, the reference's."""
+    cfg, dist, device, pad = learner.cfg, learner.dist, learner.device, learner.pad_id
+    parts = [Micro(collate(m, pad, device)) for m in micro_batches(mine, cfg.micro_tokens)]
     want = dist.max(len(parts), device) if cfg.fsdp else max(len(parts), 1)
-    return parts + [(collate([_PLACEHOLDER], pad_id, device), False)] * (want - len(parts))
+    parts += [Micro(collate([_PLACEHOLDER], pad, device), real=False) for _ in range(want - len(parts))]
+    for micro in parts:
+        if cfg.updates_per_batch > 1:
+            with torch.no_grad(), autocast(device):
+                micro.old = completion_logprobs(learner.model, micro.tensors)
+        if cfg.beta:
+            micro.ref = reference_logprobs(learner.model, learner.reference, micro.tensors, completion_logprobs)
+    return parts
 
 
-def _backward(model, b: dict, real: bool, old, ref, size: BatchSize, cfg: TrainConfig, dist: Dist) -> Counter:
+def _backward(learner: Learner, micro: Micro, size: BatchSize) -> Counter:
     """Forward, loss and backward of one micro-batch; returns its sums: loss, and each of TOKEN_MEANS × tokens."""
+    cfg, b = learner.cfg, micro.tensors
     stats: dict = {}
-    logp = completion_logprobs(model, b)
+    logp = completion_logprobs(learner.model, b)
     loss = policy_loss(
         logp,
-        old if old is not None else logp.detach(),
+        micro.old if micro.old is not None else logp.detach(),
         b["advantages"],
         b["mask"],
         loss=cfg.objective,
         eps_low=cfg.clip[0],
         eps_high=cfg.clip[1],
         beta=cfg.beta,
-        ref_logprobs=ref,
+        ref_logprobs=micro.ref,
         max_tokens=size.max_tokens,
         behaviour_logprobs=b["behaviour"],
         tis=cfg.tis,
@@ -103,11 +128,53 @@ def _backward(model, b: dict, real: bool, old, ref, size: BatchSize, cfg: TrainC
         num_tokens=size.tokens,
         stats=stats,
     )
-    if not real:
+    if not micro.real:
         loss = loss * 0.0
-    (loss * dist.world).backward()  # DDP averages gradients over ranks; the loss is a sum over them
-    tokens = float(b["mask"].sum()) if real else 0.0
+    (loss * learner.dist.world).backward()  # DDP averages gradients over ranks; the loss is a sum over them
+    tokens = float(b["mask"].sum()) if micro.real else 0.0
     return Counter({"loss": loss.item(), "tokens": tokens, **{k: stats[k] * tokens for k in TOKEN_MEANS}})
+
+
+def completion_logprobs(model, batch: dict) -> torch.Tensor:
+    """[B, C] log π(y_t | x, y_<t) = log softmax(logits / T) at each sampled token, for a micro-batch laid out by
+    `rlvrkit.train.batch.collate`."""
+    C = batch["completion_len"]
+    out = model(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        position_ids=batch["position_ids"],
+        logits_to_keep=C + 1,
+        use_cache=False,
+    )
+    logits = out.logits[:, :-1].float() / batch["temperature"][:, None, None]
+    picked = logits.gather(-1, batch["targets"][..., None]).squeeze(-1)
+    return picked - torch.logsumexp(logits, dim=-1)
+
+
+def autocast(device: str):
+    """bf16 autocast on a GPU; a no-op context on the CPU."""
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate for optimizer step `step` (0-based): linear warm-up, then constant, linear or cosine decay."""
+    base = cfg.learning_rate
+    if cfg.warmup_steps and step < cfg.warmup_steps:
+        return base * (step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "constant" or not cfg.max_steps:
+        return base
+    span = max(cfg.max_steps - cfg.warmup_steps, 1)
+    progress = min(max(step - cfg.warmup_steps, 0) / span, 1.0)
+    if cfg.lr_schedule == "linear":
+        return base * (1 - progress)
+    return base * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def _step_metrics(sums: dict, grad_norm, lr: float, seconds: float) -> dict:
@@ -116,11 +183,6 @@ def _step_metrics(sums: dict, grad_norm, lr: float, seconds: float) -> dict:
     tokens = max(sums.get("tokens", 0.0), 1e-12)
     means = {k: sums.get(k, 0.0) / tokens for k in TOKEN_MEANS}
     return {"loss": sums.get("loss", 0.0), **means, "grad_norm": float(grad_norm), "lr": lr, "seconds": seconds}
-
-
-def _no_grad_logprobs(model, parts, device) -> list[torch.Tensor]:
-    with torch.no_grad(), autocast(device):
-        return [completion_logprobs(model, b) for b, _ in parts]
 
 
 _PLACEHOLDER = Sample([0], [0], None, 0.0, 0.0, 1.0, 0)

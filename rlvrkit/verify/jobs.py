@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import orjson
 
 from rlvrkit.errors import InvalidRecord
+from rlvrkit.records import reference_text
 from rlvrkit.verify import mcq, srl
+from rlvrkit.verify.options import CORRECTNESS, VERIFIERS, VerifyOptions
 from rlvrkit.verify.shaping import default_cache, format_reward, length_penalty
-from rlvrkit.verify.spec import CORRECTNESS, VERIFIERS, Options
 from rlvrkit.verify.text import (
     answer_region,
     last_boxed,
@@ -52,7 +53,7 @@ class Job:
     task: dict
 
 
-def record_check(opts: Options) -> Callable[[dict], None]:
+def record_check(opts: VerifyOptions) -> Callable[[dict], None]:
     """A check for rlvrkit.jsonl.streams: refuse records the reward spec cannot be computed on, naming the field."""
     names = opts.names
     needs_completion = any(n != "length" for n in names)
@@ -89,17 +90,12 @@ def _field(rec: dict, name: str, types: tuple, kind: str) -> None:
         raise InvalidRecord(f"'{name}' must be {kind}, got {type(value).__name__}")
 
 
-def _max_len(rec: dict, opts: Options) -> int | None:
+def _max_len(rec: dict, opts: VerifyOptions) -> int | None:
     if opts.max_len is not None:
         return opts.max_len
     sampling = rec.get("sampling")
     value = sampling.get("max_tokens") if isinstance(sampling, dict) else None
     return value if type(value) is int and value > 0 else None
-
-
-def reference_text(answer) -> str:
-    """The reference as text: a float as Python writes it (``2.5e-05``, ``0.5``), an integer in full, however wide."""
-    return answer if isinstance(answer, str) else repr(answer) if isinstance(answer, float) else str(answer)
 
 
 def parts_answer(reference: str, region: str, answer: str) -> str | None:
@@ -116,7 +112,7 @@ def _key(*parts) -> tuple | None:
     return parts if size <= CACHE_CHARS else None
 
 
-def prepare(term: str, rec: dict, opts: Options) -> Verdict | Job:
+def prepare(term: str, rec: dict, opts: VerifyOptions) -> Verdict | Job:
     """The verdict of `term` on `rec` when the parent can give it, else the Job a worker must do."""
     completion = rec.get("completion") or ""
     if term == "format":
@@ -151,7 +147,7 @@ def prepare(term: str, rec: dict, opts: Options) -> Verdict | Job:
     return _math(reference, region, opts)
 
 
-def _math(reference: str, region: str, opts: Options) -> Verdict | Job:
+def _math(reference: str, region: str, opts: VerifyOptions) -> Verdict | Job:
     """The math verdict or job: the final box (or ``####`` line) as the answer, else the region as free text (also when
     a statement of the final answer follows the last box, see text.restated)."""
     boxed = last_boxed(region)
@@ -172,7 +168,7 @@ def _math(reference: str, region: str, opts: Options) -> Verdict | Job:
     return Job(_key("math", reference, answer, "boxed" if is_boxed else "text", alternative), task)
 
 
-def work(opts: Options) -> Callable[[dict], dict]:
+def work(opts: VerifyOptions) -> Callable[[dict], dict]:
     """The function a worker runs on each task → {status, extracted, value}."""
 
     def run(task: dict) -> dict:

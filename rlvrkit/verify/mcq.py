@@ -98,7 +98,7 @@ def _whole(span: str, texts: dict[str, str]) -> list[str]:
     return _by_text(span, texts)
 
 
-def choose(text: str, texts: dict[str, str]) -> list[str]:
+def named_letters(text: str, texts: dict[str, str]) -> list[str]:
     """The option letters `text` names as its answer (see the module docstring); [] when it names none."""
     boxed = last_boxed(text)
     if boxed:
@@ -128,7 +128,7 @@ def check(reference: str, answer: str, options=None) -> dict:
     gold = reference_letter(reference, texts)
     if gold is None:
         return {"status": "bad_reference", "extracted": None, "value": 0.0}
-    letters = list(dict.fromkeys(choose(answer, texts)))
+    letters = list(dict.fromkeys(named_letters(answer, texts)))
     if not letters:
         return {"status": "no_answer", "extracted": None, "value": 0.0}
     if letters == [gold]:

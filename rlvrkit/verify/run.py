@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from rlvrkit.jsonl import Source, check_streams, dumps, streams
 from rlvrkit.verify.jobs import Job, Verdict, prepare, record_check, work
+from rlvrkit.verify.options import CORRECTNESS, STATUSES, VerifyOptions
 from rlvrkit.verify.pool import Done, Pool
-from rlvrkit.verify.spec import CORRECTNESS, STATUSES, Options
 
 CACHE_ENTRIES = 100_000  # oldest verdicts are forgotten first; duplicates arrive close together (groups)
 WAITING_BYTES = 64 << 20  # finished lines held behind an unfinished record, at most (then the reader waits)
@@ -34,10 +34,10 @@ class _Entry:
     line: bytes | None = None
 
 
-class Engine:
+class Verifier:
     """Verdicts for a stream of records (see the module docstring). Use as a context manager: it owns the workers."""
 
-    def __init__(self, opts: Options):
+    def __init__(self, opts: VerifyOptions):
         self.opts = opts
         self.max_unfinished = 32 * opts.jobs
         self.window: deque[_Entry] = deque()
@@ -60,7 +60,7 @@ class Engine:
                 maths.warm()
             self.pool = Pool(work(opts), opts.jobs, opts.timeout)
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> Verifier:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -207,15 +207,15 @@ class Engine:
         return lines
 
 
-def _may_use_math(opts: Options) -> bool:
+def _may_use_math(opts: VerifyOptions) -> bool:
     names = opts.names
     return "math" in names or ("task" in names and opts.task in (None, "math"))
 
 
-def run_verify(source: Source, output: str, opts: Options, log) -> None:
+def run_verify(source: Source, output: str, opts: VerifyOptions, log) -> None:
     """`rlvr verify`: records from `source`, verified records to `output`, the summary to `log`."""
     check_streams(source, output)  # before the workers start
-    with Engine(opts) as engine:
+    with Verifier(opts) as verifier:
         with streams(source, output, check=record_check(opts), log=log) as (records, out):
             with log.progress("records") as progress:
 
@@ -226,12 +226,12 @@ def run_verify(source: Source, output: str, opts: Options, log) -> None:
                         progress.advance(len(finished))
 
                 def idle() -> None:  # the input is about to wait: finish what is in flight and send it on
-                    emit(engine.drain())
+                    emit(verifier.drain())
                     out.flush()
 
                 records.idle = idle
                 for rec in records:
-                    emit(engine.feed(rec, records.where()))
-                emit(engine.drain())
-    for level, message in engine.summary():
+                    emit(verifier.feed(rec, records.where()))
+                emit(verifier.drain())
+    for level, message in verifier.summary():
         log.warn(message) if level == "warn" else log.info(message)

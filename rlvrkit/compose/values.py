@@ -37,7 +37,7 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-class _Parser:
+class _ExactParser:
     """Recursive descent over `tokens`:
 
     expr = ±term (± term)*, term = factor ((*|/)? factor)*, factor = atom (^ arg)?"""
@@ -155,7 +155,7 @@ def parse(text: str, symbols: bool = False):
     toks = tokens(text)
     if not toks:
         raise ValueError("empty")
-    parser = _Parser(toks, symbols)
+    parser = _ExactParser(toks, symbols)
     value = parser.expr()
     if parser.peek() is not None or value is None:
         raise ValueError(f"cannot read {parser.peek()!r}")

@@ -23,26 +23,26 @@ from collections import Counter
 from collections.abc import Callable
 
 
-def trajectories(table: dict, epochs: list, missing: str, counts: Counter) -> dict[str, list[float]]:
-    """{id: [accuracy at each of `epochs`]} from {id: {epoch: accuracy}}.
+def trajectories(table: dict, epochs: list, missing: str, left: Counter) -> tuple[dict[str, list[float]], int]:
+    """({id: [accuracy at each of `epochs`]}, how many values were back-filled) from {id: {epoch: accuracy}}.
 
     missing="backfill" is LIMR's rule (lim_selection.py): a missing epoch takes the value of the next epoch when that
-    one was observed; a prompt still missing an epoch after that is dropped. missing="drop" drops every prompt that
-    misses an epoch. `counts` gets "filled" (values back-filled) and "dropped" (prompts left out).
+    one was observed; a prompt still missing an epoch after that is left out. missing="drop" leaves out every prompt
+    that misses an epoch. The prompts left out are counted in `left` under "missing a pass".
     """
-    out = {}
+    out, filled = {}, 0
     for key, row in table.items():
         seq = [row.get(k) for k in epochs]
         if missing == "backfill":
             for i in range(len(seq) - 1):
                 if seq[i] is None and epochs[i + 1] in row:
                     seq[i] = row[epochs[i + 1]]
-                    counts["filled"] += 1
+                    filled += 1
         if any(v is None for v in seq):
-            counts["dropped"] += 1
+            left["missing a pass"] += 1
             continue
         out[key] = seq
-    return out
+    return out, filled
 
 
 def variance(seq: list[float]) -> float:

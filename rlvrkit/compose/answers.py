@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from rlvrkit.data.values import kind, number, parse
+from rlvrkit.compose.values import kind, number, parse
 
 SLOT = "\x00X"  # where a definition's variable goes
 NUMBER_RULES = ("integer", "fraction", "decimal", "radical", "pi")

@@ -1,6 +1,6 @@
 """The numbers in solution text, and exact arithmetic of its simple expressions: what mask's distractors change.
 
-Where the math is comes from rlvrkit.data.latex (the one scanner of LaTeX spans); in GSM8K text, whose dollar signs
+Where the math is comes from rlvrkit.latex (the one scanner of LaTeX spans); in GSM8K text, whose dollar signs
 are money, the calculator notes ``<<48/2=24>>`` are the math. `evaluate` computes an expression made of numbers,
 + - \\cdot \\times * / \\div, ``\\frac{a}{b}``, brackets, small integer powers and square roots of perfect squares,
 exactly (`Fraction`), or gives None for anything else (a variable, a function, a relation). `literal` reads a part of
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rlvrkit.data.latex import inner, spans
+from rlvrkit.latex import inner, spans
 
 _CALC = re.compile(r"<<(?P<calc>[^<>]*)>>")
 NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?![\w])")
@@ -95,7 +95,7 @@ def _tokens(expr: str) -> list[str] | None:
     return out or None
 
 
-class _Parser:
+class _ArithmeticParser:
     """Recursive descent over `_tokens`: expr := term (± term)*; term := unary ((* | / | implicit ×) unary)*;
     unary := -unary | power; power := atom (^ atom)?; atom := number | (expr) | {expr} | frac a b | sqrt a."""
 
@@ -190,7 +190,7 @@ def evaluate(expr: str) -> Fraction | None:
     tokens = _tokens(expr)
     if tokens is None:
         return None
-    parser = _Parser(tokens)
+    parser = _ArithmeticParser(tokens)
     try:
         value = parser.expr()
     except (ValueError, ZeroDivisionError, IndexError, OverflowError):
@@ -265,7 +265,7 @@ def formatted(value: Fraction, style: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Link:
+class Derivation:
     """`a = b` inside math, where a evaluates to the number b states: b is derived from a. `source` is where a is."""
 
     source: tuple[int, int]
@@ -299,7 +299,7 @@ def results(text: str) -> list[Literal]:
     return out
 
 
-def links(text: str) -> list[Link]:
+def links(text: str) -> list[Derivation]:
     """Every derived number of `text`: a literal chain part equal to the value of the part before it."""
     out = []
     for region in math_regions(text):
@@ -308,7 +308,7 @@ def links(text: str) -> list[Link]:
             result = literal(text[b0:b1], b0)
             restated = _squeezed(text[a0:a1]) == _squeezed(text[b0:b1])
             if result is not None and not restated and evaluate(text[a0:a1]) == result.value:
-                out.append(Link((a0, a1), result))
+                out.append(Derivation((a0, a1), result))
     return out
 
 

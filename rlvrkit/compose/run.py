@@ -4,8 +4,8 @@ Each input record is a last problem qK; the earlier problems come from --first (
 whole first). As in the paper, every qK is tried with q1s drawn from a fresh random subset of --candidates problems
 (its own draw, seeded by --seed and qK's id, so a record's compositions do not depend on what else is in the input);
 with --depth K > 2 each candidate is a chain q1..qK whose middle problems are drawn at random too. A chain is
-composed by rules (rlvrkit.data.spc), phrased by a model with --llm (rlvrkit.data.phrase), and written only after
-the exact self-check (rlvrkit.data.selfcheck) passes; what cannot be composed is counted by reason, and a failed
+composed by rules (rlvrkit.compose.spc), phrased by a model with --llm (rlvrkit.compose.phrase), and written only after
+the exact self-check (rlvrkit.compose.selfcheck) passes; what cannot be composed is counted by reason, and a failed
 self-check is counted and dropped. --pairs N stops after N composed prompts.
 """
 
@@ -17,13 +17,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rlvrkit.data.options import ComposeOptions
-from rlvrkit.data.records import check_answer, check_id, check_text
-from rlvrkit.data.selfcheck import check
-from rlvrkit.data.spc import Chain, Problem, plan, record
+from rlvrkit.compose.options import ComposeOptions
+from rlvrkit.compose.selfcheck import check
+from rlvrkit.compose.spc import Chain, Problem, plan, record
 from rlvrkit.errors import BadInput
-from rlvrkit.jsonl import Source, check_input, check_streams, read_all, streams
-from rlvrkit.rollout.run import windows
+from rlvrkit.jsonl import Source, check_input, check_streams, read_all, streams, windows
+from rlvrkit.records import Skipped, check_answer, check_id, check_text
 
 WINDOW = 64  # chains composed together (one batch for the model with --llm)
 
@@ -32,7 +31,7 @@ def check_problem(rec: dict) -> None:
     """A record compose can use: an id, the problem in `prompt` and a reference `answer`."""
     check_id(rec)
     check_text(rec, "prompt", "the problem text compose builds on")
-    check_answer(rec)
+    check_answer(rec, "the reference answer a composed prompt is built on")
 
 
 @dataclass
@@ -43,8 +42,8 @@ class Counts:
     unit: str = "pairs"  # what a candidate is: a pair, or a chain at depth > 2
     tried_by: Counter = field(default_factory=Counter)
     composed: Counter = field(default_factory=Counter)
-    skipped: Counter = field(default_factory=Counter)  # by reason
-    failed: Counter = field(default_factory=Counter)  # self-check failures (dropped), by reason
+    skipped: Skipped = field(default_factory=Skipped)  # candidates that cannot be composed, by reason
+    failed: Skipped = field(default_factory=Skipped)  # self-check failures (dropped), by reason
 
     @property
     def tried(self) -> int:
@@ -58,9 +57,8 @@ class Counts:
         rules = [(rule, n) for rule, n in self.tried_by.most_common() if not rule.startswith("q1:")]
         if rules:
             line += "; by q1's rule, composed/tried: " + ", ".join(f"{r} {self.composed[r]}/{n}" for r, n in rules)
-        if self.skipped:
-            reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
-            line += f"; {sum(self.skipped.values())} skipped: {reasons}"
+        if skipped := self.skipped.describe(self.unit[:-1]):
+            line += f"; {skipped}"
         failed = sum(self.failed.values())
         line += f"; {failed} failed the self-check"
         return line + (f" and were dropped (first: {next(iter(self.failed))})" if failed else "")
@@ -142,7 +140,7 @@ def run_compose(source: Source, output: str, opts: ComposeOptions, log) -> None:
     pool = read_first(opts.first, source, log) if opts.first is not None else None
     phraser = None
     if opts.llm is not None:
-        from rlvrkit.data.phrase import Phraser
+        from rlvrkit.compose.phrase import Phraser
 
         phraser = Phraser(opts.llm, log)
     counts = Counts("pairs" if opts.depth == 2 else "chains")

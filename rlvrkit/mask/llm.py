@@ -20,11 +20,10 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections import Counter
 
-from rlvrkit.data.distractors import Distractor
-from rlvrkit.data.items import Doc, Item, context_of, fill
-from rlvrkit.data.spans import final_step, reasoning, recoverable, split_steps, squeeze
+from rlvrkit.mask.distractors import Distractor
+from rlvrkit.mask.items import Doc, Item, context_of, fill
+from rlvrkit.mask.spans import final_step, reasoning, recoverable, split_steps, squeeze
 
 GENERATE = """You will turn {what} into a fill-in-the-middle multiple-choice question.
 
@@ -125,26 +124,26 @@ def llm_item(doc: Doc, answer: str, need: int, rng: random.Random) -> Item | str
     return Item(where[0], where[1], picked)
 
 
-def extract(doc: Doc, answer: str, counts: Counter) -> Doc | None:
+def extract(doc: Doc, answer: str, tally) -> Doc | None:
     """The source with the passage the model extracted as its text; None for NONE; itself when the answer is not
     usable (counted)."""
     inside = answer_of(answer)
     if inside is not None and inside.strip().upper().rstrip(".") == "NONE":
-        counts["skipped: no passage"] += 1
+        tally.skipped["no passage"] += 1
         return None
     if inside is None or not 100 <= len(inside.split()) <= 600:
-        counts["extract fallback: " + ("no <answer> tags" if inside is None else "not 100-600 words")] += 1
+        tally.extract_fallbacks["no <answer> tags" if inside is None else "not 100-600 words"] += 1
         return doc
-    counts["extracted"] += 1
+    tally.extracted += 1
     return Doc(doc.rec, doc.id, doc.subject, None, inside, split_steps(inside))
 
 
-def ask_model(docs: list[Doc], model, passages: bool, counts: Counter):
+def ask_model(docs: list[Doc], model, passages: bool, tally):
     """(the sources, after extracting their passages when `passages`; an iterator of the model's item proposal for
     each)."""
     keys = [doc.id for doc in docs]
     if passages:
         answers = model.ask([EXTRACT.format(text=doc.text) for doc in docs], keys)
-        docs = [d for d in (extract(doc, a, counts) for doc, a in zip(docs, answers)) if d is not None]
+        docs = [d for d in (extract(doc, a, tally) for doc, a in zip(docs, answers)) if d is not None]
         keys = [doc.id for doc in docs]
     return docs, iter(model.ask([generation_prompt(doc) for doc in docs], keys))

@@ -30,8 +30,8 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rlvrkit.data.arithmetic import (
-    Link,
+from rlvrkit.mask.arithmetic import (
+    Derivation,
     evaluate,
     formatted,
     links,
@@ -41,8 +41,8 @@ from rlvrkit.data.arithmetic import (
     prose,
     results,
 )
-from rlvrkit.data.opposites import NEGATION, WORD, negated, swapped
-from rlvrkit.data.spans import squeeze
+from rlvrkit.mask.opposites import NEGATION, WORD, negated, swapped
+from rlvrkit.mask.spans import squeeze
 
 Edits = dict  # (start, end) -> replacement text
 
@@ -88,7 +88,7 @@ def propagate(text: str, edits: Edits, changed: dict, after: int) -> str | None:
     inside = [(link.result.start, link.result.end) for _, link in derived]
     mentions = [(a, (a, b, v)) for a, b, v in numbers(text) if a >= after and all(b <= x or a >= y for x, y in inside)]
     for _, item in sorted(derived + mentions, key=lambda pair: pair[0]):
-        if isinstance(item, Link):
+        if isinstance(item, Derivation):
             a, b, old = item.result.start, item.result.end, item.result.value
             new = evaluate(_apply(text, edits, *item.source))
             new = changed.get(old) if new is None else new
@@ -99,7 +99,7 @@ def propagate(text: str, edits: Edits, changed: dict, after: int) -> str | None:
         if new is None or new == old or not _free(edits, a, b):
             continue
         written = formatted(new, style)
-        if written is None or (isinstance(item, Link) and _same(written, _apply(text, edits, *item.source))):
+        if written is None or (isinstance(item, Derivation) and _same(written, _apply(text, edits, *item.source))):
             return None  # not writable, or "= x" after an x that no longer simplifies: no plausible line
         edits[(a, b)] = written
         changed.setdefault(old, new)

@@ -4,9 +4,9 @@ The history is what the tools write, unedited: `rlvr score --per-prompt` lines (
 tagged with the `epoch` rollout drew it in), or verified rollout records themselves (grouped by prompt and epoch;
 a rollout is solved when its reward is at least --solved-at). The pass a line belongs to is its `epoch`, its `step`,
 or its policy's `version` (--over; auto takes the first of these the first record has). From it each prompt gets
-an accuracy per epoch (rlvrkit.select), missing epochs are back-filled or the prompt dropped (--missing), and the
-prompts are ranked by the chosen score. `--by skills` ranks by salient skills a local model tags instead
-(rlvrkit.skills), and needs only the prompts.
+an accuracy per epoch (rlvrkit.select_one.scores), missing epochs are back-filled or the prompt left out (--missing),
+and the prompts are ranked by the chosen score. `--by skills` ranks by salient skills a local model tags instead
+(rlvrkit.select_one.skills), and needs only the prompts.
 
 The output is the chosen prompt record(s), best first, with `meta.select_one = {by, score, rank, …}`; --repeat R
 writes each R times, as 1-shot RLVR fills its batch of 128 with the one example. The copies get ids ``<id>#0`` …
@@ -17,46 +17,30 @@ copies under one id would sample R identical groups.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rlvrkit.errors import InvalidRecord
-from rlvrkit.groups import TOLERANCE, check_id, prompt_fields
+from rlvrkit.groups import TOLERANCE
 from rlvrkit.jsonl import Source, check_streams, streams
-from rlvrkit.score import SUMMARY_FIELDS
-from rlvrkit.select import lim_scores, mean_accuracy, ranked, trajectories, variance
-from rlvrkit.skills import salient_set
+from rlvrkit.records import SUMMARY_FIELDS, Skipped, check_id, plural, prompt_fields
+from rlvrkit.select_one.options import SelectOneOptions
+from rlvrkit.select_one.scores import lim_scores, mean_accuracy, ranked, trajectories, variance
+from rlvrkit.select_one.skills import salient_set
 
-METHODS = ("variance", "lim", "pass-rate", "skills")
 TIME_KEYS = ("epoch", "step", "version")
 
 
-@dataclass(frozen=True)
-class SelectOneOptions:
-    """`rlvr select-one`'s options."""
+@dataclass
+class Tally:
+    """What select-one saw, for its line on stderr: prompts and passes scored, values back-filled, model answers it
+    could not read, and what it left out by reason (prompts, and records that belong to no pass)."""
 
-    by: str = "variance"  # variance | lim | pass-rate | skills
-    top: int = 1  # how many prompts to write, best first; 0: every prompt (with lim: every one above min_score)
-    repeat: int = 1  # copies of each chosen prompt
-    min_score: float = 0.6  # with lim: keep prompts scoring at least this
-    target: float | None = None  # with pass-rate: the accuracy to be closest to
-    missing: str = "backfill"  # backfill (LIMR) | drop
-    over: str = "auto"  # auto | epoch | step | version: what a pass of the history is
-    solved_at: float = 1.0  # a rollout record is solved when its reward is at least this
-    llm: str | None = None  # with skills: the local model that tags them
-    llm_max_tokens: int = 256
-    salient: str = "algebra,precalculus"  # with skills: the skills that count
-
-    def __post_init__(self):
-        if self.by == "pass-rate" and (self.target is None or not 0 <= self.target <= 1):
-            raise ValueError("--by pass-rate needs --target between 0 and 1")
-        if self.by != "pass-rate" and self.target is not None:
-            raise ValueError("--target goes with --by pass-rate")
-        if (self.by == "skills") != (self.llm is not None):
-            raise ValueError("--by skills needs --llm MODEL, and --llm is only used by --by skills")
-        if self.top < 0 or self.repeat < 1:
-            raise ValueError("--top must be >= 0 and --repeat >= 1")
-        salient_set(self.salient)
+    prompts: int = 0
+    epochs: int = 0
+    filled: int = 0
+    untagged: int = 0
+    left: Skipped = field(default_factory=Skipped)
+    unread: Skipped = field(default_factory=Skipped)
 
 
 @dataclass
@@ -102,7 +86,7 @@ def time_of(rec: dict, over: str):
     return rec.get(over)
 
 
-def read_history(records, opts: SelectOneOptions, counts: Counter) -> History:
+def read_history(records, opts: SelectOneOptions, counts: Tally) -> History:
     """Every record into the history; a record without the time key is counted in `counts` and left out."""
     history = History({}, {}, None if opts.over == "auto" else opts.over)
     for rec in records:
@@ -114,7 +98,7 @@ def read_history(records, opts: SelectOneOptions, counts: Counter) -> History:
             history.key = next((k for k in TIME_KEYS if time_of(rec, k) is not None), None)
         when = time_of(rec, history.key) if history.key else None
         if when is None:
-            counts["records without a pass"] += 1
+            counts.unread[f"without '{history.key}'" if history.key else "without epoch, step or version"] += 1
             continue
         solved, total = _solved(rec, opts.solved_at)
         cell = history.counts.setdefault(key, {}).setdefault(when, [0.0, 0])
@@ -131,12 +115,12 @@ def _solved(rec: dict, solved_at: float) -> tuple[float, int]:
     return float(rec["reward"] >= solved_at - TOLERANCE), 1
 
 
-def scores(history: History, opts: SelectOneOptions, counts: Counter) -> tuple[dict, dict]:
+def scores(history: History, opts: SelectOneOptions, counts: Tally) -> tuple[dict, dict]:
     """({id: score} ranked best first, {id: extra meta}) for the history-based methods."""
     epochs = sorted({k for row in history.counts.values() for k in row})
     table = {key: {k: s / t for k, (s, t) in row.items()} for key, row in history.counts.items()}
-    trajs = trajectories(table, epochs, opts.missing, counts)
-    counts["prompts"], counts["epochs"] = len(trajs), len(epochs)
+    trajs, counts.filled = trajectories(table, epochs, opts.missing, counts.left)
+    counts.prompts, counts.epochs = len(trajs), len(epochs)
     extra = {key: {"accuracy": seq} for key, seq in trajs.items()}
     if opts.by == "variance":
         found = {key: variance(seq) for key, seq in trajs.items()}
@@ -144,17 +128,17 @@ def scores(history: History, opts: SelectOneOptions, counts: Counter) -> tuple[d
     if opts.by == "lim":
         found = lim_scores(trajs)
         kept = {k: v for k, v in found.items() if v >= opts.min_score - TOLERANCE}
-        counts["below --min-score"] += len(found) - len(kept)
+        counts.left[f"below --min-score {opts.min_score:g}"] += len(found) - len(kept)
         return {k: kept[k] for k in ranked(kept)}, extra
     found = mean_accuracy(trajs)
     order = ranked(found, key=lambda s: abs(s - opts.target))
     return {k: found[k] for k in order}, extra
 
 
-def skill_scores(history: History, opts: SelectOneOptions, log, counts: Counter) -> tuple[dict, dict]:
+def skill_scores(history: History, opts: SelectOneOptions, log, counts: Tally) -> tuple[dict, dict]:
     """({id: number of salient skills} best first, {id: {"skills": [...]}}) from the --llm model's tags."""
     from rlvrkit.llm import LocalModel
-    from rlvrkit.skills import question, skill_score, tags
+    from rlvrkit.select_one.skills import question, skill_score, tags
 
     model = LocalModel(opts.llm, opts.llm_max_tokens, log)
     keys = list(history.prompts)
@@ -162,10 +146,10 @@ def skill_scores(history: History, opts: SelectOneOptions, log, counts: Counter)
     found, extra = {}, {}
     for key, answer in zip(keys, answers):
         named = tags(answer)
-        counts["untagged"] += named is None
+        counts.untagged += named is None
         found[key] = skill_score(named, salient_set(opts.salient))
         extra[key] = {"skills": named or []}
-    counts["prompts"] = len(keys)
+    counts.prompts = len(keys)
     return {k: found[k] for k in ranked(found)}, extra
 
 
@@ -185,36 +169,24 @@ def chosen_records(history: History, best: dict, extra: dict, opts: SelectOneOpt
     return out
 
 
-def describe(counts: Counter, history: History, opts: SelectOneOptions, written: int) -> str:
-    """One line for stderr: what the history held, every exclusion and fill, what was written."""
-    key = history.key or "epoch"
-    parts = [f"{counts['prompts']} prompts"]
-    if opts.by != "skills":
-        parts[0] += f" over {counts['epochs']} {key}s"
-    notes = {  # count -> (what one is, what several are)
-        "filled": (
-            "accuracy back-filled from the next pass (LIMR)",
-            "accuracies back-filled from the next pass (LIMR)",
-        ),
-        "dropped": ("prompt dropped for a missing pass", "prompts dropped for a missing pass"),
-        "records without a pass": (f"record without '{key}' left out", f"records without '{key}' left out"),
-        "below --min-score": (
-            f"prompt below --min-score {opts.min_score:g}",
-            f"prompts below --min-score {opts.min_score:g}",
-        ),
-        "untagged": (
-            "model answer without readable skills (scored 0)",
-            "model answers without readable skills (scored 0)",
-        ),
-    }
-    parts += [f"{counts[k]} {one if counts[k] == 1 else many}" for k, (one, many) in notes.items() if counts[k]]
-    return "; ".join(parts) + f"; wrote {written} record{'s' * (written != 1)}"
+def describe(counts: Tally, history: History, opts: SelectOneOptions, written: int) -> str:
+    """One line for stderr: what the history held, every fill and exclusion, what was written."""
+    over = f" over {counts.epochs} {history.key or 'epoch'}s" if opts.by != "skills" else ""
+    parts = [f"{counts.prompts} prompts{over}"]
+    if counts.filled:
+        parts.append(f"{counts.filled} {plural('value', counts.filled)} back-filled from the next pass (LIMR)")
+    if counts.untagged:
+        unread = plural("model answer", counts.untagged)
+        parts.append(f"{counts.untagged} {unread} without readable skills (scored 0)")
+    left = (counts.left.describe("prompt", verb="left out"), counts.unread.describe("record", verb="left out"))
+    parts += [line for line in left if line]
+    return "; ".join(parts) + f"; wrote {written} {plural('record', written)}"
 
 
 def run_select_one(source: Source, output: str, opts: SelectOneOptions, log) -> None:
     """`rlvr select-one`: read the whole history from `source`, write the chosen prompt record(s) to `output`."""
     check_streams(source, output)
-    counts: Counter = Counter()
+    counts = Tally()
     with streams(source, output, check=check_record(opts.by), log=log) as (records, out):
         history = read_history(records, opts, counts)
         if records.failure is not None:  # a selection from part of a history would mislead: nothing is written

@@ -95,7 +95,9 @@ def policy_loss(
     if tis is not None:
         if behaviour_logprobs is None:
             raise ValueError("truncated importance sampling needs behaviour_logprobs")
-        is_weight = _is_weight(old_logprobs, behaviour_logprobs, mask, tis, tis_cap, tis_mode, sequence_level)
+        is_weight = _is_weight(
+            old_logprobs, behaviour_logprobs, mask, level=tis, cap=tis_cap, mode=tis_mode, sequence_level=sequence_level
+        )
         terms = terms * (is_weight[:, None] if is_weight.dim() < terms.dim() else is_weight)
 
     objective = _aggregate(terms, lengths, loss, num_seqs, num_tokens, max_tokens)
@@ -137,7 +139,7 @@ def _clip_active(ratio: Tensor, adv: Tensor, eps_low: float, eps_high: float) ->
     return ((adv > 0) & (ratio > 1 + eps_high)) | ((adv < 0) & (ratio < 1 - eps_low))
 
 
-def _is_weight(old, behaviour, mask, level, cap, mode, sequence_level) -> Tensor:
+def _is_weight(old, behaviour, mask, *, level, cap, mode, sequence_level) -> Tensor:
     log_rho = (old.detach() - behaviour) * mask
     if level == "token" and not sequence_level:
         rho = torch.exp(log_rho)  # [N, T]

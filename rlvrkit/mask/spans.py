@@ -9,7 +9,7 @@ A span is `span_steps` contiguous steps (`candidates`), and it must
 
 - never be the whole text, nor the final answer's step alone (the step with the last \\boxed{}, or the last step);
 - carry reasoning (`reasoning`): a relation in math (=, <, \\le, \\approx, …), a derived value (a number an equation
-  computes, see `latex.links`), or an inferential connective (therefore, so, because, gives, implies, …);
+  computes, see `arithmetic.links`), or an inferential connective (therefore, so, because, gives, implies, …);
 - not be trivially recoverable from the text left around it (`recoverable`): not repeated there (whole, or one of
   its steps), and not a span whose derived values are all restated there (``… = 400`` when a later line says
   "out of 400" holds nothing the student must work out).
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rlvrkit.data.arithmetic import links, math_regions, numbers, prose, results
+from rlvrkit.mask.arithmetic import links, math_regions, numbers, prose, results
 
 _ABBREVIATIONS = frozenset("e.g i.e etc vs cf fig eq approx mr mrs dr st no ca".split())
 _STARTS = re.compile(r"\s+(?=[A-Z0-9$\\(\"'\u201c]|$)")
@@ -37,7 +37,7 @@ _FINAL = re.compile(r"\\boxed|\\fbox|####")
 
 
 @dataclass(frozen=True)
-class Span:
+class StepSpan:
     """Steps first..last (inclusive) of a text: text[start:end] is what mask hides."""
 
     first: int
@@ -95,7 +95,7 @@ def reasoning(text: str) -> int:
     return relations + len(links(text)) + len(_CONNECTIVE.findall(prose(text)))
 
 
-def candidates(text: str, steps: list[tuple[int, int]], lo: int, hi: int) -> list[Span]:
+def candidates(text: str, steps: list[tuple[int, int]], lo: int, hi: int) -> list[StepSpan]:
     """Every span of lo..hi steps that keeps the rules on its own: not the whole text, not the final answer's step
     alone, carrying reasoning. (Recoverability depends on the context: see `recoverable`.)"""
     final, n = final_step(text, steps), len(steps)
@@ -105,7 +105,7 @@ def candidates(text: str, steps: list[tuple[int, int]], lo: int, hi: int) -> lis
             last = first + k - 1
             if k == 1 and first == final:
                 continue
-            span = Span(first, last, steps[first][0], steps[last][1])
+            span = StepSpan(first, last, steps[first][0], steps[last][1])
             if reasoning(text[span.start : span.end]) > 0:
                 out.append(span)
     return out

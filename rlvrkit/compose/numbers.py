@@ -2,8 +2,8 @@
 the notation of the literal it replaces.
 
 A constant is an unsigned literal: an integer (``12``, ``1,000``, ``1{,}000``), a fraction (``\\frac{3}{4}``,
-``\\dfrac34``, ``3/4``) or a decimal (``0.5``, ``.5``, ``12.50``). `choose` picks the one Composition-RL would: integers
-before fractions before decimals, the smallest first, among those that may be replaced. One may not be replaced
+``\\dfrac34``, ``3/4``) or a decimal (``0.5``, ``.5``, ``12.50``). `to_replace` picks the one Composition-RL would:
+integers before fractions before decimals, the smallest first, among those that may be replaced. One may not be replaced
 when it is
 
 - in figure code (``[asy]``, TikZ), a layout command (``\\hspace{2cm}``) or a label (``Problem 3``, ``Figure 2``,
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from rlvrkit.data.latex import SpanMap
+from rlvrkit.latex import SpanMap
 
 KINDS = ("integer", "fraction", "decimal")  # the order of preference
 _LITERAL = re.compile(
@@ -153,7 +153,7 @@ def _with_reason(c: Constant, reason: str) -> Constant:
     return Constant(c.start, c.end, c.text, c.value, c.kind, c.math, reason)
 
 
-def choose(text: str) -> Constant | str:
+def to_replace(text: str) -> Constant | str:
     """The constant to replace (integers, then fractions, then decimals; the smallest first), or why there is none:
     "no number" or "no replaceable number (…)" with the commonest reason."""
     found = constants(text)

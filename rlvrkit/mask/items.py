@@ -1,7 +1,7 @@
 """What a mask item is made of: the source (`Doc`: its record, its text cut into steps), the item (`Item`: the hidden
 span and its distractors), and the prompt record the item becomes (`item_record`: the paper's student prompt, the
-options shuffled, the correct letter, the provenance in `meta`). Shared by the rule-based items (rlvrkit.data.mask)
-and the model's (rlvrkit.data.mask_llm)."""
+options shuffled, the correct letter, the provenance in `meta`). Shared by the rule-based items (rlvrkit.mask.run)
+and the model's (rlvrkit.mask.llm)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rlvrkit.data.distractors import Distractor, admissible
-from rlvrkit.data.latex import unbox
-from rlvrkit.data.spans import split_steps
 from rlvrkit.errors import InvalidRecord
+from rlvrkit.latex import unbox
+from rlvrkit.mask.distractors import Distractor, admissible
+from rlvrkit.mask.options import LETTERS
+from rlvrkit.mask.spans import split_steps
+from rlvrkit.records import check_id
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 HEADERS = {  # the paper's student prompt ("a science problem" there; these sources are math problems or passages)
     "math": "You are given a math problem and its solution, with some steps of the solution replaced by [MASK]. "
     "Select the option that best fills in the [MASK].",
@@ -41,9 +42,7 @@ def check_source(mode: str):
     """The record check for a mode: an id, and a problem and a solution (math) or a text (passage)."""
 
     def check(rec: dict) -> None:
-        key = rec.get("id")
-        if not isinstance(key, (str, int)) or isinstance(key, bool) or key == "":
-            raise InvalidRecord("missing 'id' (a string)" if key is None else "'id' must be a non-empty string")
+        check_id(rec)
         fields = ("prompt", "solution") if mode == "math" else ("text",)
         for name in fields:
             if problem := _wrong_text(rec.get(name)):

@@ -1,7 +1,7 @@
 """The exact self-check every composed prompt passes before it is written.
 
 It reads the record as written, not the plan that made it: walking from q1 inwards, it finds q1's text, the
-definition and the link sentence; re-derives v1 from q1's answer by the rule `meta` names (rlvrkit.data.answers
+definition and the link sentence; re-derives v1 from q1's answer by the rule `meta` names (rlvrkit.compose.answers
 .derive) and compares it with meta's v1; reads the difference back from the link sentence itself; computes
 Y = v1 + difference; writes Y in the notation of the replaced literal and puts it back where the variable stands.
 That must give back the next problem's text exactly, and, at the end, the last problem's text and nothing else:
@@ -15,11 +15,11 @@ import re
 
 import sympy
 
-from rlvrkit.data.answers import derive
-from rlvrkit.data.numbers import write_like
-from rlvrkit.data.phrase import unsound
-from rlvrkit.data.spc import SEP, Problem
-from rlvrkit.data.values import equal, number
+from rlvrkit.compose.answers import derive
+from rlvrkit.compose.numbers import write_like
+from rlvrkit.compose.phrase import unsound
+from rlvrkit.compose.spc import SEP, Problem
+from rlvrkit.compose.values import equal, number
 
 _LINK = re.compile(
     r"(?P<q>\$?)(?P<y>[A-Za-z])(?P=q) is (?:equal to|(?P<dq>\$?)(?P<d>.+?)(?P=dq) (?P<dir>more|less) than) "

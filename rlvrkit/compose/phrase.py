@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from rlvrkit.data.answers import NUMBER_RULES, Reading
-from rlvrkit.data.numbers import constants
-from rlvrkit.data.values import equal, number, write
+from rlvrkit.compose.answers import NUMBER_RULES, Reading
+from rlvrkit.compose.numbers import constants
+from rlvrkit.compose.values import equal, number, write
 
 MAX_TOKENS = 128  # a definition and its value, with room for a short preamble
 KEYWORDS = {

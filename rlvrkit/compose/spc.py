@@ -8,10 +8,10 @@ Compose(q1, q2) = q1 ⊕ definition ⊕ link ⊕ q2(Y), and SPC(q1..qK) = Compos
 
     <q2, with one number v2 replaced by $Y$; nothing else changes>
 
-A `Chain` is the plan: for each junction (`Link`) the value read from the earlier problem's answer (rlvrkit.data.
-answers), the constant replaced in the next problem's own text (rlvrkit.data.numbers), two fresh variable names and
+A `Chain` is the plan: for each `Junction` the value read from the earlier problem's answer (rlvrkit.compose.
+answers), the constant replaced in the next problem's own text (rlvrkit.compose.numbers), two fresh variable names and
 the difference, exact. `text`, `meta` and `record` write it out; the definitions are passed in, so a model may phrase
-them (rlvrkit.data.phrase) while everything else stays the rule's.
+them (rlvrkit.compose.phrase) while everything else stays the rule's.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
-from rlvrkit.data.answers import Reading, read
-from rlvrkit.data.latex import latex_text, symbols, unbox
-from rlvrkit.data.numbers import Constant, choose, token
-from rlvrkit.data.values import write
-from rlvrkit.score import GROUP_TAGS, SUMMARY_FIELDS
-from rlvrkit.verify.jobs import reference_text
+from rlvrkit.compose.answers import Reading, read
+from rlvrkit.compose.numbers import Constant, to_replace, token
+from rlvrkit.compose.values import write
+from rlvrkit.latex import latex_text, symbols, unbox
+from rlvrkit.records import GROUP_TAGS, SUMMARY_FIELDS, reference_text
 
 SEP = "\n\n"
 NAMES = "XYZWUVTSRPQMNKHGF"  # variable names, in the order they are tried
@@ -62,12 +61,12 @@ class Problem:
         task = self.rec.get("task")
         if task is not None and task not in TASKS:
             return f"q2: task {task!r} cannot be composed"
-        found = choose(self.text)
+        found = to_replace(self.text)
         return found if isinstance(found, Constant) else f"q2: {found}"
 
 
 @dataclass(frozen=True)
-class Link:
+class Junction:
     """One junction: X (v1 read from the earlier answer) defines Y = X + difference, which replaces v2."""
 
     reading: Reading
@@ -99,13 +98,13 @@ class Link:
 @dataclass(frozen=True)
 class Chain:
     problems: tuple[Problem, ...]
-    links: tuple[Link, ...]  # links[j] joins problems[j] to problems[j + 1]
+    links: tuple[Junction, ...]  # links[j] joins problems[j] to problems[j + 1]
 
 
 def plan(problems: tuple[Problem, ...]) -> Chain | str:
     """The chain that composes `problems` (the last one's answer is the answer), or why it cannot be made."""
     taken = set().union(*(p.letters for p in problems))
-    links: list[Link] = []
+    links: list[Junction] = []
     for first, nxt in reversed(list(zip(problems, problems[1:]))):
         if isinstance(first.reading, str):
             return first.reading
@@ -117,11 +116,11 @@ def plan(problems: tuple[Problem, ...]) -> Chain | str:
         taken.update(free)
         difference = nxt.constant.value - first.reading.value
         latex = first.reading.latex or first.latex or nxt.latex or not difference.is_Rational
-        links.insert(0, Link(first.reading, nxt.constant, (free[0], free[1]), difference, latex))
+        links.insert(0, Junction(first.reading, nxt.constant, (free[0], free[1]), difference, latex))
     return Chain(problems, tuple(links))
 
 
-def link_sentence(link: Link) -> str:
+def link_sentence(link: Junction) -> str:
     """``$Y$ is $6$ more than $X$.`` (``less than`` for a negative difference; ``equal to`` for none)."""
     d = link.difference
     x, y = link.name(0), link.name(1)
@@ -169,7 +168,7 @@ def new_id(chain: Chain) -> str:
     return "spc-" + hashlib.blake2b(key, digest_size=8).hexdigest()
 
 
-def bridge(link: Link) -> str:
+def bridge(link: Junction) -> str:
     """The step a composed solution adds between two solutions: ``So $X = 7$, and $Y = X + 5 = 12$.``"""
     x, y = link.names
     d = link.difference

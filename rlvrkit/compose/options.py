@@ -1,11 +1,9 @@
-"""What the prompt-making commands are asked: their options, plain data with no sympy, so `rlvr --help` and the
-command line read the defaults from here without loading the machinery (rlvrkit.data.compose, rlvrkit.data.steps)."""
+"""What `rlvr compose` is asked: plain data with no sympy, so `rlvr --help` reads the defaults without loading the
+exact arithmetic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-SPLITS = ("auto", "numbered", "paragraph", "sentence")
 
 
 @dataclass(frozen=True)
@@ -26,19 +24,3 @@ class ComposeOptions:
             raise ValueError("--candidates must be at least 1")
         if self.pairs is not None and self.pairs < 1:
             raise ValueError("--pairs must be at least 1")
-
-
-@dataclass(frozen=True)
-class StepsOptions:
-    """`rlvr steps`'s options."""
-
-    split: str = "auto"  # auto | numbered | paragraph | sentence
-    with_title: bool = False  # also show the next step's title (numbered steps with one)
-    system: str | None = None  # the system prompt of every record; None: SRL's
-    min_chars: int = 40  # a shorter fragment joins its neighbour
-
-    def __post_init__(self):
-        if self.split not in SPLITS:
-            raise ValueError(f"--split must be one of {', '.join(SPLITS)}")
-        if self.min_chars < 0:
-            raise ValueError("--min-chars must be >= 0")

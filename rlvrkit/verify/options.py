@@ -56,7 +56,7 @@ def cores() -> int:
 
 
 @dataclass(frozen=True)
-class Options:
+class VerifyOptions:
     """`rlvr verify`'s options."""
 
     terms: tuple[tuple[str, float], ...] = (("task", 1.0),)  # --reward, parsed by parse_reward
