@@ -34,6 +34,17 @@ def steps(
         int,
         typer.Option("--min-chars", min=0, metavar="N", help="A fragment shorter than N characters joins a neighbour."),
     ] = D.min_chars,
+    max_chars: Annotated[
+        int,
+        typer.Option(
+            "--max-chars",
+            min=0,
+            metavar="N",
+            help="Leave out a record longer than N characters (prompt and answer), and with it the rest of its "
+            "solution, whose records are longer still; counted on stderr. Record k repeats steps 1..k-1, so a "
+            "solution's records grow with the square of its length. 0: no limit.",
+        ),
+    ] = D.max_chars,
     system: helped(
         System,
         "System message written into every record [default: SRL's: think inside <think></think>, then write only "
