@@ -28,10 +28,10 @@ import os
 import random
 import re
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -155,37 +155,40 @@ run_steps(Source(sys.argv[2]), sys.argv[3], StepsOptions(**json.loads(sys.argv[4
 """
 
 
-def run_checkout(root: Path, src: Path, out: Path, opts: dict, caps: tuple[float, float] | None = None) -> dict:
-    """`run_steps` of the checkout at `root` on `src`, in a fresh process: seconds, peak memory, bytes written, and
-    how it ended."""
+def run_checkout(root: Path, src: Path, out: Path | None, opts: dict, caps: tuple[float, float] | None = None) -> dict:
+    """`run_steps` of the checkout at `root` on `src`, in a fresh process, writing to `out` (None: to a pipe this
+    process reads, counting the bytes and the time to the first one, as `| head -1` would see it): seconds, peak
+    memory, bytes written, and how it ended. `caps`: (seconds, GB) past which the run is stopped."""
     limit = None if caps is None else int(caps[1] * 2**30)
+    err = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, str(root), str(src), str(out), json.dumps(opts)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-c", DRIVER, str(root), str(src), str(out or "-"), json.dumps(opts)],
+        stdout=subprocess.PIPE if out is None else subprocess.DEVNULL,
+        stderr=err,
         cwd=tempfile.gettempdir(),
         preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))) if limit else None,
     )
     start = time.perf_counter()
-    timer = None
-    if caps is not None:
-        import threading
-
-        timer = threading.Timer(caps[0], lambda: proc.send_signal(signal.SIGKILL))
+    timer = threading.Timer(caps[0], proc.kill) if caps else None
+    if timer:
         timer.start()
+    first, written = None, 0
+    while out is None and (chunk := proc.stdout.read1(1 << 20)):
+        first = first or time.perf_counter() - start
+        written += len(chunk)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if timer:
         timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace").strip().splitlines()
-    written = out.stat().st_size if out.exists() else sum(p.stat().st_size for p in out.parent.glob(f".{out.name}*"))
+    err.seek(0)
+    said = err.read().decode(errors="replace").strip().splitlines()
     return {
         "seconds": seconds,
+        "first_s": first,
         "peak_mb": usage.ru_maxrss / 1024,
-        "written_mb": written / 1e6,
-        "exit": proc.returncode,
-        "said": err[-1] if err else "",
+        "written_mb": (written if out is None else out.stat().st_size if out.exists() else 0) / 1e6,
+        "exit": os.waitstatus_to_exitcode(status),
+        "said": said[-1] if said else "",
     }
 
 
@@ -255,21 +258,21 @@ def speed(args) -> None:
         giant, line = Path(tmp) / "giant.jsonl", Path(tmp) / "line.jsonl"
         giant.write_text(json.dumps(hostile_input(args.size)) + "\n")
         line.write_text(json.dumps(hostile_input(args.size, " ")) + "\n")
-        print(f"| input | checkout | seconds | peak MB | written MB | exit | stderr's last line |")
-        print("|---|---|---:|---:|---:|---:|---|")
+        print("| input | checkout | seconds | first record (s) | peak MB | written MB | exit | stderr's last line |")
+        print("|---|---|---:|---:|---:|---:|---:|---|")
         inputs = ((ordinary, "MATH records"), (giant, "one solution, paragraphs"), (line, "one solution, one line"))
+        runs = (("main", Path(args.reference), {}), ("this", ROOT, {}), ("this, --max-chars 0", ROOT, {"max_chars": 0}))
         for src, what in inputs:
             label = f"{src.stat().st_size / 1e6:.2f} MB, {what}"
-            for name, root in (("main", Path(args.reference)), ("this", ROOT)):
-                out = Path(tmp) / "out.jsonl"
-                r = run_checkout(root, src, out, {}, (args.cap_s, args.cap_gb))
-                said = r["said"][:90] if r["exit"] in (0, 2) else f"stopped (cap {args.cap_s:.0f} s / {args.cap_gb} GB)"
+            for name, root, opts in runs if src != ordinary else runs[:2]:
+                r = run_checkout(root, src, None, opts, (args.cap_s, args.cap_gb))
+                said = r["said"][:100] if r["exit"] in (0, 2) else f"stopped (cap {args.cap_s:.0f} s / {args.cap_gb} GB)"
+                first = "-" if r["first_s"] is None else f"{r['first_s']:.2f}"
                 print(
-                    f"| {label} | {name} | {r['seconds']:.2f} | {r['peak_mb']:.0f} | {r['written_mb']:.1f} | "
-                    f"{r['exit']} | {said} |",
+                    f"| {label} | {name} | {r['seconds']:.2f} | {first} | {r['peak_mb']:.0f} | {r['written_mb']:.1f} "
+                    f"| {r['exit']} | {said} |",
                     flush=True,
                 )
-                out.unlink(missing_ok=True)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ one scan for the math, one for the gaps, each looking at a bounded window of tex
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,7 +30,11 @@ from rlvrkit.latex import Span, dollar_math, inner, spans
 
 _NUMBERED = re.compile(r"^[ \t]*(\*\*)?(?:Step[ \t]+)?(\d+)[.):][ \t]*(?(1)\*\*)", re.MULTILINE | re.IGNORECASE)
 _TITLE = re.compile(r"[ \t]*\*\*([^*\n]{1,200}?)\*\*[ \t]*[:.]?[ \t]*(?=\S)")
-_GAP = re.compile(r"\s+|(?<=[。！？」』])(?=\S)")  # whitespace, or the place after a CJK full stop (no space follows)
+# The gaps that may cut: whitespace after a full stop or a closing bracket or quote, a line break and the whitespace
+# after it (the spaces before it are found by walking back), the place after a CJK full stop (no space follows it).
+# No pattern that could try a long run of spaces from each of its positions (that would be quadratic).
+_GAP = re.compile(r"(?<=[.?!。！？)\"'*\]’”」』])\s+|\n\s*|(?<=[。！？」』])(?=\S)")
+_SPACES = re.compile(r"\s+")
 _STOPS = ".?!。！？"  # what ends a sentence (the last three: CJK's)
 _CLOSERS = ")\"'*]’”」』"
 _ABBREVIATION = re.compile(
@@ -63,21 +68,23 @@ def math_of(solution: str) -> tuple[Span, ...]:
     return spans.__wrapped__(solution, dollar_math(solution))
 
 
-def numbered(solution: str, found: tuple[Span, ...]) -> list[Step]:
+def numbered(solution: str, found: tuple[Span, ...], head: bool = True) -> list[Step]:
     """The numbered steps (1, 2, 3, … from the start of a line, outside math), or [] when there are fewer than two.
-    Text before step 1 is a step of its own."""
-    marks, want, k = [], "1", 0
+    Text before step 1 is a step of its own, or with `head` False makes it no numbered solution ([])."""
+    marks, want, k = [], 1, 0
     for m in _NUMBERED.finditer(solution):
         while k < len(found) and found[k].end <= m.start():
             k += 1
         inside = k < len(found) and found[k].start < m.start()
-        if m.group(2) == want and not inside:  # compared as text: a 5000-digit "number" is no step number
+        if len(m.group(2)) <= 6 and int(m.group(2)) == want and not inside:  # "１." too; 5000 digits are no step
             marks.append(m)
-            want = str(len(marks) + 1)
+            want += 1
     if len(marks) < 2:
         return []
-    head = solution[: marks[0].start()].strip()
-    steps = [Step(0, marks[0].start(), head)] if head else []
+    before = solution[: marks[0].start()].strip()
+    if before and not head:
+        return []
+    steps = [Step(0, marks[0].start(), before)] if before else []
     for m, nxt in zip(marks, [*marks[1:], None]):
         end = nxt.start() if nxt else len(solution)
         body = solution[m.end() : end]
@@ -138,32 +145,38 @@ def _starts_sentence(text: str, g1: int, after: Span | None) -> bool:
     if after is not None and after.start == g1:
         return not _block(text, after)
     c = text[g1]
-    return (c.isalpha() and not c.islower()) or c.isdigit() or c in _STARTS  # caseless scripts (CJK) too
+    if c.isalpha():
+        return not c.islower()  # a capital, or a letter of a script without case (CJK, Arabic)
+    return c.isdigit() or c in _STARTS or unicodedata.category(c) == "So"  # "So": a symbol such as an emoji
 
 
-def gaps(text: str, found: tuple[Span, ...], sentences: bool) -> Iterator[int]:
-    """Where a step may begin, in order: after the whitespace of each gap between two sentences (only those with a
-    line break unless `sentences`), and right after a displayed block that a sentence follows."""
+def gaps(text: str, found: tuple[Span, ...]) -> Iterator[tuple[int, bool]]:
+    """Where a step may begin, in order, and whether there at a line break: after the whitespace between two
+    sentences, and right after a displayed block that a sentence follows."""
     prev: Span | None = None
+    n = len(text)
     for span in [*found, None]:
         lo = prev.end if prev else 0
-        hi = span.start if span else len(text)
-        if prev is not None and lo < hi and not text[lo].isspace() and _block(text, prev) and sentences:
-            if _starts_sentence(text, lo, span):
-                yield lo
-        for m in _GAP.finditer(text, lo, hi):
-            g0, g1 = m.span()
-            if g0 == 0 or g1 >= len(text):
-                continue
-            line = text.find("\n", g0, g1) >= 0
-            if not (line or sentences):
-                continue
-            kind = _ending(text, g0, prev)
-            if kind == "lead" or (kind == "open" and not line):
-                continue
-            if _starts_sentence(text, g1, span):
-                yield g1
+        hi = span.start if span else n
+        at = _SPACES.match(text, lo, hi) if lo < hi else None  # the gap right after a span
+        if prev is not None and lo < hi and (at or _block(text, prev)):
+            yield from _cut(text, lo, at.end() if at else lo, prev, span)
+        for m in _GAP.finditer(text, at.end() if at else lo, hi):
+            g0 = m.start()
+            while g0 > lo and text[g0 - 1] in " \t\r\f\v":
+                g0 -= 1
+            yield from _cut(text, g0, m.end(), prev, span)
         prev = span
+
+
+def _cut(text: str, g0: int, g1: int, before: Span | None, after: Span | None) -> Iterator[tuple[int, bool]]:
+    """(g1, at a line break) when the gap [g0, g1) is between two sentences; nothing otherwise."""
+    if g0 == 0 or g1 >= len(text):
+        return
+    line = text.find("\n", g0, g1) >= 0
+    kind = _ending(text, g0, before)
+    if kind != "lead" and (line or kind != "open") and _starts_sentence(text, g1, after):
+        yield g1, line
 
 
 def _stripped(text: str, a: int, b: int) -> tuple[int, int]:
@@ -172,10 +185,10 @@ def _stripped(text: str, a: int, b: int) -> tuple[int, int]:
     return a + len(piece) - len(piece.lstrip()), b - len(piece) + len(piece.rstrip())
 
 
-def pieces(text: str, found: tuple[Span, ...], sentences: bool, min_chars: int) -> list[Step]:
-    """The solution cut at its gaps, a fragment shorter than `min_chars` joined to the next (the last one to the one
+def pieces(text: str, cuts: list[int], min_chars: int) -> list[Step]:
+    """The solution cut at `cuts`, a fragment shorter than `min_chars` joined to the next (the last one to the one
     before). Linear: each fragment's length is known from its ends, never re-read."""
-    bounds = [0, *gaps(text, found, sentences), len(text)]
+    bounds = [0, *cuts, len(text)]
     merged: list[list[int]] = []  # [start, end, first non-space, end of the last non-space]
     for a, b in zip(bounds, bounds[1:]):
         sa, sb = _stripped(text, a, b)
@@ -195,11 +208,12 @@ def split(solution: str, how: str, min_chars: int) -> tuple[list[Step], str]:
     """The steps of `solution` and the split used (what `auto` chose)."""
     found = math_of(solution)
     if how in ("auto", "numbered"):
-        steps = numbered(solution, found)
-        if how == "numbered" or (steps and _NUMBERED.match(solution, steps[0].start)):  # auto: numbered from the top
+        steps = numbered(solution, found, head=how == "numbered")  # auto: only a list from the first line
+        if steps or how == "numbered":
             return steps, "numbered"
+    cuts = list(gaps(solution, found))
     if how in ("auto", "paragraph"):
-        steps = pieces(solution, found, False, min_chars)
+        steps = pieces(solution, [g for g, line in cuts if line], min_chars)
         if how == "paragraph" or len(steps) >= 3:
             return steps, "paragraph"
-    return pieces(solution, found, True, min_chars), "sentence"
+    return pieces(solution, [g for g, _ in cuts], min_chars), "sentence"
