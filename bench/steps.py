@@ -266,7 +266,9 @@ def speed(args) -> None:
             label = f"{src.stat().st_size / 1e6:.2f} MB, {what}"
             for name, root, opts in runs if src != ordinary else runs[:2]:
                 r = run_checkout(root, src, None, opts, (args.cap_s, args.cap_gb))
-                said = r["said"][:100] if r["exit"] in (0, 2) else f"stopped (cap {args.cap_s:.0f} s / {args.cap_gb} GB)"
+                said = (
+                    r["said"][:100] if r["exit"] in (0, 2) else f"stopped (cap {args.cap_s:.0f} s / {args.cap_gb} GB)"
+                )
                 first = "-" if r["first_s"] is None else f"{r['first_s']:.2f}"
                 print(
                     f"| {label} | {name} | {r['seconds']:.2f} | {first} | {r['peak_mb']:.0f} | {r['written_mb']:.1f} "

@@ -89,7 +89,7 @@ def test_cuts_never_fall_inside_math_an_environment_or_figure_code(solution, ste
 
 # The shapes issue 16 found in MATH solutions: a lead-in cut from what it introduces.
 LEAD_INS = [
-    "Expanding the product term by term, we get\n\\[x^2 + 5x + 6 = 0.\\]\nThe roots are $-2$ and $-3$, so the sum is $-5$.",
+    "Expanding the product term by term we get\n\\[x^2 + 5x + 6 = 0.\\]\nThe roots are $-2$ and $-3$; the sum is $-5$.",
     "We add the two equations of the system:\n\\begin{align*}\nx + y &= 5 \\\\\nx - y &= 1\n\\end{align*}so\n"
     "\\[2x = 6.\\]\nTherefore $x = 3$ and $y = 2$, and the product is $\\boxed{6}$.",
     "The first equation gives $a = 2$ when we substitute $b = 1$. Hence,\n$$a + b = 3.$$\nSo the answer is 3.",
@@ -173,7 +173,9 @@ def test_ids_name_the_record_whatever_the_options():
 
 
 def test_max_chars_leaves_out_the_longest_records_and_says_so():
-    solution = "\n\n".join(f"Paragraph {i} says that the value at step {i} is ${i} \\cdot 2 = {2 * i}$." for i in range(60))
+    solution = "\n\n".join(
+        f"Paragraph {i} says that the value at step {i} is ${i} \\cdot 2 = {2 * i}$." for i in range(60)
+    )
     row = {"id": "long", "prompt": "Double them all.", "solution": solution}
     left_out = Skipped()
     recs = records(row, StepsOptions(max_chars=1000), left_out)

@@ -92,4 +92,6 @@ def run_steps(source: Source, output: str, opts: StepsOptions, log) -> None:
             progress.advance()
     how = ", ".join(f"{n} {name}" for name, n in splits.most_common())
     notes = [no_records.describe("solution", verb="no records from"), left_out.describe("record", verb="left out")]
-    log.info("; ".join([f"{progress.done} solutions ({how or 'none'}) → {out.count} step records", *filter(None, notes)]))
+    log.info(
+        "; ".join([f"{progress.done} solutions ({how or 'none'}) → {out.count} step records", *filter(None, notes)])
+    )
