@@ -23,8 +23,9 @@ def steps(
         Literal["auto", "numbered", "paragraph", "sentence"],
         typer.Option(
             "--split",
-            help="How to find the steps: numbered ('1. **Title** action'), paragraph (line breaks), sentence; auto: "
-            "numbered when there are such steps, paragraphs when they give three or more, else sentences.",
+            help="How to find the steps: numbered ('1. **Title** action'), paragraph (the cuts at line breaks), "
+            "sentence (every cut between sentences); auto: numbered when the solution is a numbered list from its "
+            "first line, paragraphs when they give three or more steps, else sentences.",
         ),
     ] = D.split,
     with_title: Annotated[
@@ -34,6 +35,17 @@ def steps(
         int,
         typer.Option("--min-chars", min=0, metavar="N", help="A fragment shorter than N characters joins a neighbour."),
     ] = D.min_chars,
+    max_chars: Annotated[
+        int,
+        typer.Option(
+            "--max-chars",
+            min=0,
+            metavar="N",
+            help="Leave out a record longer than N characters (prompt and answer), and with it the rest of its "
+            "solution, whose records are longer still; counted on stderr. Record k repeats steps 1..k-1, so a "
+            "solution's records grow with the square of its length. 0: no limit.",
+        ),
+    ] = D.max_chars,
     system: helped(
         System,
         "System message written into every record [default: SRL's: think inside <think></think>, then write only "
@@ -49,8 +61,18 @@ def steps(
     Each input record needs id, prompt and an expert solution. Record k shows the
     problem and the solution up to step k-1 and asks for the next step; its answer
     is step k's action, its task srl, so `rlvr verify` scores a completion by how
-    closely what follows </think> matches the expert's step. Steps are never cut
-    inside math, an environment or figure code.
+    closely what follows </think> matches the expert's step. Its id is the source's
+    id, /step- and a hash of what the record holds: the same record has the same id
+    in every run, and different options never give two records one id.
+
+    Steps are cut between sentences, read from the prose and the math together: never
+    inside math, an environment or figure code, never after a lead-in ("we get",
+    "Hence,", "as follows:"), and a displayed equation or figure stays with the
+    sentence that introduces it.
+
+    Record k repeats steps 1..k-1, so a solution's records grow with the square of its
+    length; they are written as they are made, and --max-chars leaves out the longest
+    (a 1 MB "solution" gives a few hundred records, not gigabytes) and says how many.
 
     Examples:
 
