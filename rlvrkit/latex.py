@@ -100,8 +100,12 @@ def _span_at(text: str, i: int, dollars: bool) -> Span | None:
 
 @functools.lru_cache(maxsize=4096)
 def spans(text: str, dollars: bool | None = None) -> tuple[Span, ...]:
-    """The math, environment and figure spans of `text`, in order, none inside another (remembered for the texts
-    seen last: a problem's text is scanned for several reasons).
+    """`scan`, remembered for the texts seen last (a problem's text is scanned for several reasons)."""
+    return scan(text, dollars)
+
+
+def scan(text: str, dollars: bool | None = None) -> tuple[Span, ...]:
+    """The math, environment and figure spans of `text`, in order, none inside another.
 
     `dollars`: whether ``$`` delimits math; by default `dollar_math(text)` decides."""
     if dollars is None:

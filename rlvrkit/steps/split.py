@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rlvrkit.latex import Span, dollar_math, inner, spans
+from rlvrkit.latex import Span, inner, scan
 
 _NUMBERED = re.compile(r"^[ \t]*(\*\*)?(?:Step[ \t]+)?(\d+)[.):][ \t]*(?(1)\*\*)", re.MULTILINE | re.IGNORECASE)
 _TITLE = re.compile(r"[ \t]*\*\*([^*\n]{1,200}?)\*\*[ \t]*[:.]?[ \t]*(?=\S)")
@@ -63,9 +63,9 @@ class Step:
 
 
 def math_of(solution: str) -> tuple[Span, ...]:
-    """The math, environment and figure spans of one solution, scanned afresh: `latex.spans` remembers the texts it
-    saw last, and a stream of long solutions must not stay in memory."""
-    return spans.__wrapped__(solution, dollar_math(solution))
+    """The math, environment and figure spans of one solution, scanned afresh (`latex.scan`): `latex.spans` remembers
+    the texts it saw last, and a stream of long solutions must not stay in memory."""
+    return scan(solution)
 
 
 def numbered(solution: str, found: tuple[Span, ...], head: bool = True) -> list[Step]:
