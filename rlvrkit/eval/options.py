@@ -37,6 +37,11 @@ class EvalOptions:
                 raise ValueError(f"--bench takes NAME=FILE, not {spec!r}")
 
 
+def bench_files(specs) -> list[str]:
+    """The files of --bench NAME=FILE options (what is after the first '=')."""
+    return [spec.partition("=")[2] or spec for spec in specs or ()]
+
+
 def parse_ks(text: str) -> tuple[int, ...]:
     """``1,4,16`` → (1, 4, 16); a usage error (ValueError) for anything but positive integers."""
     try:
