@@ -149,7 +149,8 @@ Std = Annotated[
     ),
 ]
 AdvEps = Annotated[
-    float, typer.Option("--adv-eps", metavar="EPS", help="Added to the std before dividing.", rich_help_panel=GROUPS)
+    float,
+    typer.Option("--adv-eps", min=0.0, metavar="EPS", help="Added to the std before dividing.", rich_help_panel=GROUPS),
 ]
 Drop = Annotated[
     Optional[str],

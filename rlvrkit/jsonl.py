@@ -40,7 +40,7 @@ from typing import BinaryIO
 import orjson
 
 from rlvrkit.errors import BadInput, Failure, InvalidRecord
-from rlvrkit.records import MAX_DEPTH, check_depth
+from rlvrkit.records import MAX_DEPTH, TOO_DEEP, check_depth
 
 STREAM = "-"
 CHUNK = 1 << 16
@@ -106,8 +106,10 @@ def _parse_stdlib(raw: bytes, problem: str):
         text, repaired = raw.decode("utf-8", "replace"), True
     try:
         rec = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise InvalidRecord(problem) from None
+    except RecursionError:
+        raise InvalidRecord(TOO_DEEP) from None
     check_depth(rec)  # before anything recursive walks it
     fixed = _replace_surrogates(rec)
     return fixed, repaired or fixed != rec

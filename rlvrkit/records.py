@@ -40,6 +40,7 @@ SUMMARY_FIELDS = ("n", "mean", "std", "pass_rate", "solve_all", "solve_none", "l
 GROUP_TAGS = ("epoch", "policy")
 REWARD_LIMIT = 1e6  # the largest reward magnitude (see the module docstring)
 MAX_DEPTH = 100  # the most levels of objects and arrays in a record, the record itself the first
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (the record contract's limit)"
 
 
 def check_id(rec: dict) -> None:
@@ -123,7 +124,7 @@ def check_depth(value) -> None:
         if children is None:
             continue
         if depth > MAX_DEPTH:
-            raise InvalidRecord(f"nested deeper than {MAX_DEPTH} levels (the record contract's limit)")
+            raise InvalidRecord(TOO_DEEP)
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
