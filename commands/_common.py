@@ -391,9 +391,11 @@ def check_values(ctx: typer.Context) -> None:
         value = ctx.params.get(param.name)
         for v in value if isinstance(value, (list, tuple)) else [value]:
             if type(v) is float and not math.isfinite(v):
-                raise BadInput(f"{_flag(param)} {v}: not a finite number")
+                raise BadInput(f"{_flag(param, short=False)} {v}: not a finite number")
             if type(v) is int and not -INT64 <= v < INT64:
-                raise BadInput(f"{_flag(param)}: {v.bit_length()}-bit integer out of range (at most 2^63 - 1)")
+                raise BadInput(
+                    f"{_flag(param, short=False)}: {v.bit_length()}-bit integer out of range (at most 2^63 - 1)"
+                )
 
 
 def named_files(fn, ctx: typer.Context) -> list[Named]:
@@ -403,8 +405,9 @@ def named_files(fn, ctx: typer.Context) -> list[Named]:
     named = []
     for name, files in _file_options(fn).items():
         for path in files.paths(ctx.params.get(name)):
-            if path == "-":
-                label = "stdout" if files.writes else "stdin"
+            std = "stdout" if files.writes else "stdin"
+            if path == "-":  # the stream options' own default reads best as the stream; another option as itself
+                label = std if name in ("input", "output") else f"{_flag(params[name])} - ({std})"
             else:
                 label = path if params[name].param_type_name == "argument" else f"{_flag(params[name])} {path}"
             named.append(Named(label, path, files.writes, files.owns))
@@ -422,9 +425,9 @@ def _file_options(fn) -> dict[str, Files]:
     }
 
 
-def _flag(param) -> str:
-    """How a message names a parameter: an option by its short form when it has one (-o), else its long one; an
-    argument by its metavar."""
+def _flag(param, short: bool = True) -> str:
+    """How a message names a parameter: an option by its short form (-o) or its long one (--output); an argument by
+    its metavar."""
     if param.param_type_name == "argument":
         return param.metavar or param.name.upper()
-    return min(param.opts, key=len)
+    return min(param.opts, key=len) if short else max(param.opts, key=len)
