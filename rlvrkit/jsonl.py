@@ -175,7 +175,7 @@ class Records:
             raise ValueError(f"on_error must be 'fail' or 'skip', not {on_error!r}")
         if isinstance(source, (str, Path)):
             self.name = name or source_name(str(source))
-            self._file = sys.stdin.buffer if source == STREAM else _open_input(str(source))
+            self._file = _stdin() if source == STREAM else _open_input(str(source))
             self._owned = source != STREAM
         else:
             self._owned = False
@@ -283,6 +283,13 @@ def _cannot(what: str, cause: OSError | int) -> str:
     return f"cannot {what}: {reason}"
 
 
+def _stdin() -> BinaryIO:
+    """Standard input, as bytes; `BadInput` when the command was started with it closed (``<&-``)."""
+    if sys.stdin is None:
+        raise BadInput(_cannot("read stdin", errno.EBADF))
+    return sys.stdin.buffer
+
+
 def _open_input(path: str) -> BinaryIO:
     try:
         return open(path, "rb")
@@ -318,10 +325,12 @@ def windows(items: Iterable, size: int) -> Iterator[list]:
 
 
 def check_input(path: str | Path) -> None:
-    """Raise `BadInput` (exit 2) when ``-i PATH`` cannot be read: missing, a folder, or unreadable. ``-`` passes.
+    """Raise `BadInput` (exit 2) when ``-i PATH`` cannot be read: missing, a folder, or unreadable; ``-`` when stdin
+    is closed.
 
     Nothing is opened, so a FIFO keeps its data for the real read."""
     if str(path) == STREAM:
+        _stdin()
         return
     try:
         mode = os.stat(path).st_mode
