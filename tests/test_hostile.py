@@ -300,3 +300,19 @@ def test_select_one_says_when_the_ranking_is_flat_and_keeps_ids_apart():
 def test_score_refuses_a_selection_that_keeps_nothing():
     out = rlvr("score", "--only", "solve-all", "--drop", "solve-all", input=jsonl(*VERIFIED))
     assert "--only solve-all keeps only the groups --drop solve-all drops" in refused(out) and out.stdout == ""
+
+
+def test_every_option_that_names_a_file_is_marked_for_the_same_file_check():
+    """The same-file check covers every file option of every command because each says it reads or writes: an option
+    whose metavar names a file (FILE, A B, NAME=FILE, METRICS.jsonl...) without a READ/WRITTEN mark would escape it."""
+    import typer
+    from rlvrkit.commands._common import _file_options
+    from rlvrkit.commands.cli import app
+
+    unmarked = []
+    for name, command in typer.main.get_command(app).commands.items():
+        marked = _file_options(command.callback.__wrapped__)
+        for param in command.params:
+            if any(word in (param.metavar or "") for word in ("FILE", "A B", ".jsonl")) and param.name not in marked:
+                unmarked.append(f"{name} {param.opts[0]}")
+    assert unmarked == []
