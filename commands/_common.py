@@ -12,6 +12,11 @@ The shape of a command module (commands/score.py is the model):
 Every option is a parameter named like a field of the command's options dataclass (which lives in rlvrkit and owns
 the defaults, taken from it here); `options` builds the object from the parsed command line, and the dataclass's
 own checks (ValueError) become usage errors.
+
+An option that names files says so in its type, with `READ` or `WRITTEN` (or a `Files` of its own) after its
+typer.Option: `guard` then refuses, before the command runs, an output that is the same file as an input or as
+another output, whichever options name them (rlvrkit.jsonl.check_distinct). `guard` also refuses a number no option
+means: NaN or an infinity, or an integer wider than 64 bits.
 """
 
 from __future__ import annotations
@@ -19,15 +24,21 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import math
+import typing
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Literal, Optional, get_args
 
 import typer
-from typer.core import TyperCommand
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperCommand, TyperGroup
 
 from rlvrkit import recipes
 from rlvrkit.errors import BadInput, Failure
 from rlvrkit.groups import DROP_REASONS, GroupRule
-from rlvrkit.jsonl import Source, silence_stdout
+from rlvrkit.jsonl import Named, Source, check_distinct, silence_stdout
 from rlvrkit.log import Log
 from rlvrkit.manpage import option_sections
 
@@ -35,6 +46,31 @@ IO = "Input and output"
 GROUPS = "Groups and advantages"
 MODEL = "Model"
 LOSS, OPTIM = "Loss", "Optimiser"
+
+# -- the files a command names --------------------------------------------------------------------------------------
+
+
+def _paths(value) -> list[str]:
+    """The paths in an option's value: one path, several (a repeated option), or none."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+@dataclass(frozen=True)
+class Files:
+    """The mark of an option that names files, put in its type after the typer.Option: whether the command reads or
+    writes them, how to find the paths in the option's value, and, for a folder the command writes in, the entries
+    inside it that are the command's own (see rlvrkit.jsonl.Named)."""
+
+    writes: bool
+    paths: Callable[[object], Iterable[str]] = _paths
+    owns: tuple[str, ...] = ()
+
+
+READ, WRITTEN = Files(writes=False), Files(writes=True)
+RUN_DIRECTORY = Files(writes=True, owns=("versions", "latest"))  # train's --ckpt: what rlvrkit.checkpoint writes
+WORK_FOLDER = Files(writes=True, owns=(".",))  # demo's --dir: everything in it is the demo's
 
 # -- the stream options, on every record command --------------------------------------------------------------------
 
@@ -47,6 +83,7 @@ Input = Annotated[
         help="Read records from FILE instead of stdin ('-' is stdin).",
         rich_help_panel=IO,
     ),
+    READ,
 ]
 Output = Annotated[
     str,
@@ -57,6 +94,7 @@ Output = Annotated[
         help="Write records to FILE instead of stdout ('-'); a regular file appears only when complete.",
         rich_help_panel=IO,
     ),
+    WRITTEN,
 ]
 OnError = Annotated[
     Literal["fail", "skip"],
@@ -71,6 +109,7 @@ Rejects = Annotated[
     typer.Option(
         "--rejects", metavar="FILE", help="With --on-error skip, keep the skipped lines in FILE.", rich_help_panel=IO
     ),
+    WRITTEN,
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice, so a run can be repeated exactly.")]
 System = Annotated[
@@ -110,7 +149,8 @@ Std = Annotated[
     ),
 ]
 AdvEps = Annotated[
-    float, typer.Option("--adv-eps", metavar="EPS", help="Added to the std before dividing.", rich_help_panel=GROUPS)
+    float,
+    typer.Option("--adv-eps", min=0.0, metavar="EPS", help="Added to the std before dividing.", rich_help_panel=GROUPS),
 ]
 Drop = Annotated[
     Optional[str],
@@ -182,11 +222,11 @@ Lr = Annotated[Optional[float], typer.Option("--lr", help="Learning rate.", rich
 
 
 def _changed(option, optional: bool = False, **info_changes):
-    kind, info = get_args(option)
+    kind, info, *marks = get_args(option)
     info = copy.copy(info)
     for name, value in info_changes.items():
         setattr(info, name, value)
-    return Annotated[Optional[kind] if optional else kind, info]
+    return Annotated[(Optional[kind] if optional else kind, info, *marks)]
 
 
 def shown(option, label: str):
@@ -249,7 +289,48 @@ class Sectioned(TyperCommand):
                 formatter.write_dl(records)
 
 
+class Rlvr(TyperGroup):
+    """The `rlvr` command group, whose usage errors, its own and its commands', are one line (`UsageLine`)."""
+
+    def make_context(self, *args, **kwargs):
+        with usage_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with usage_in_one_line(ctx):
+            return super().invoke(ctx)
+
+
 # -- errors and signals ---------------------------------------------------------------------------------------------
+
+
+class UsageLine(ClickException):
+    """A usage error the CLI library found (an unknown command or option, a bad or missing value), shown as the one
+    line every other error is: ``rlvr score: error: No such option: --bogus``, exit 2 (the library would print four:
+    the usage, a hint, a blank line, the error)."""
+
+    exit_code = 2
+
+    def __init__(self, err: UsageError, command: str | None):
+        super().__init__(" ".join(err.format_message().split()))
+        if err.ctx is not None:  # the root is "rlvr" whatever name called it
+            command = err.ctx.info_name if err.ctx.parent is not None else None
+        self.log = Log(command or "")
+
+    def show(self, file=None) -> None:
+        self.log.error(self.message)
+
+
+@contextmanager
+def usage_in_one_line(ctx=None):
+    """Turn the CLI library's usage errors raised inside into `UsageLine`s, naming the command the error's own
+    context names, else the subcommand `ctx` (the group's) was invoking. The help that no arguments asks for stays."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise
+    except UsageError as err:
+        raise UsageLine(err, ctx.invoked_subcommand if ctx is not None else None) from None
 
 
 class Terminated(KeyboardInterrupt):
@@ -263,15 +344,20 @@ def on_sigterm(signum, frame):
 def guard(log: Log):
     """Run a command body and map what it raises to the exit codes of the record contract.
 
-    0 success (a closed stdout, as in ``rlvr score | head``, is success too); 1 the environment failed (`Failure`); 2
-    bad usage or bad input (`BadInput`); 130 Ctrl-C; 143 SIGTERM. Messages go to stderr, one line, prefixed with the
-    command's name. Anything else is a bug and keeps its traceback.
+    Before the body: `check_values` (no NaN, infinity or 64-bit-overflowing integer in any option) and the files the
+    options name (`named_files`) checked together by rlvrkit.jsonl.check_distinct. Then 0 success (a closed stdout,
+    as in ``rlvr score | head``, is success too); 1 the environment failed (`Failure`); 2 bad usage or bad input
+    (`BadInput`); 130 Ctrl-C; 143 SIGTERM. Messages go to stderr, one line, prefixed with the command's name. Anything
+    else is a bug and keeps its traceback.
     """
 
     def wrap(fn):
         @functools.wraps(fn)
         def run(*args, **kwargs):
             try:
+                ctx = kwargs["ctx"]
+                check_values(ctx)
+                check_distinct(named_files(fn, ctx))
                 return fn(*args, **kwargs)
             except BadInput as err:
                 log.error(str(err))
@@ -290,3 +376,58 @@ def guard(log: Log):
         return run
 
     return wrap
+
+
+# -- what every command's options must hold ---------------------------------------------------------------------------
+
+INT64 = 2**63  # the widest integer an option may be: what torch, numpy and the C libraries below can take
+
+
+def check_values(ctx: typer.Context) -> None:
+    """`BadInput` naming the option for a number no option means: NaN or an infinity (``--min-score nan``,
+    ``--timeout inf``), or an integer beyond 64 bits (``--seed 1e400`` written out); in every option of every command,
+    repeated ones included."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if type(v) is float and not math.isfinite(v):
+                raise BadInput(f"{_flag(param, short=False)} {v}: not a finite number")
+            if type(v) is int and not -INT64 <= v < INT64:
+                raise BadInput(
+                    f"{_flag(param, short=False)}: {v.bit_length()}-bit integer out of range (at most 2^63 - 1)"
+                )
+
+
+def named_files(fn, ctx: typer.Context) -> list[Named]:
+    """Every file the command's options name (the ones whose type carries a `Files` mark), in the order of its
+    parameters, as `Named` for rlvrkit.jsonl.check_distinct."""
+    params = {p.name: p for p in ctx.command.params}
+    named = []
+    for name, files in _file_options(fn).items():
+        for path in files.paths(ctx.params.get(name)):
+            std = "stdout" if files.writes else "stdin"
+            if path == "-":  # the stream options' own default reads best as the stream; another option as itself
+                label = std if name in ("input", "output") else f"{_flag(params[name])} - ({std})"
+            else:
+                label = path if params[name].param_type_name == "argument" else f"{_flag(params[name])} {path}"
+            named.append(Named(label, path, files.writes, files.owns))
+    return named
+
+
+@functools.cache
+def _file_options(fn) -> dict[str, Files]:
+    """{parameter: its Files mark} for the parameters of command `fn` that have one."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    return {
+        name: next(m for m in hint.__metadata__ if isinstance(m, Files))
+        for name, hint in hints.items()
+        if any(isinstance(m, Files) for m in getattr(hint, "__metadata__", ()))
+    }
+
+
+def _flag(param, short: bool = True) -> str:
+    """How a message names a parameter: an option by its short form (-o) or its long one (--output); an argument by
+    its metavar."""
+    if param.param_type_name == "argument":
+        return param.metavar or param.name.upper()
+    return min(param.opts, key=len) if short else max(param.opts, key=len)

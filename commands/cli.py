@@ -24,7 +24,7 @@ from rlvrkit.commands import (
     train,
     verify,
 )
-from rlvrkit.commands._common import Sectioned, on_sigterm
+from rlvrkit.commands._common import Rlvr, Sectioned, on_sigterm
 
 from rlvrkit import __version__
 
@@ -41,6 +41,7 @@ Example:
 
 app = typer.Typer(
     name="rlvr",
+    cls=Rlvr,
     help=HELP,
     no_args_is_help=True,
     add_completion=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands._common import Input, Llm, OnError, Output, Rejects, Seed, guard, helped, options, source
+from rlvrkit.commands._common import READ, Input, Llm, OnError, Output, Rejects, Seed, guard, helped, options, source
 
 from rlvrkit.compose.options import ComposeOptions
 from rlvrkit.log import Log
@@ -27,6 +27,7 @@ def compose(
             help="Take the earlier problems (q1) from FILE, e.g. another domain [default: the input itself].",
             rich_help_panel=PAIRS,
         ),
+        READ,
     ] = D.first,
     depth: Annotated[
         int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rlvrkit.commands._common import Loss, Lr, Model, Output, Seed, guard, options, shown
+from rlvrkit.commands._common import WORK_FOLDER, Loss, Lr, Model, Output, Seed, guard, options, shown
 from rlvrkit.commands._rollout import Samples
 
 from rlvrkit.demo import DEFAULT_LR, LEARNING_RATE, DemoOptions, run_demo
@@ -28,6 +28,7 @@ def demo(
             help="Work folder for the tasks, evaluations, checkpoints, metrics, logs and plot (cleared when an "
             "earlier demo made it; any other folder with files in it is refused).",
         ),
+        WORK_FOLDER,
     ] = D.workdir,
     loss: Loss = D.loss,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Optimizer steps of training.")] = D.steps,

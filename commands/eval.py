@@ -7,7 +7,10 @@ from typing import Annotated, Optional
 import typer
 from rlvrkit.commands._common import (
     MODEL,
+    READ,
+    WRITTEN,
     Device,
+    Files,
     Input,
     Model,
     OnError,
@@ -40,7 +43,7 @@ from rlvrkit.commands._rollout import (
 )
 from rlvrkit.commands._verify import BoxedOnly, Jobs, MaxChars, Precision, Strict, Task, Timeout
 
-from rlvrkit.eval.options import SAMPLES, EvalOptions
+from rlvrkit.eval.options import SAMPLES, EvalOptions, bench_files
 from rlvrkit.log import Log
 from rlvrkit.rollout.options import RolloutOptions
 from rlvrkit.verify.options import VerifyOptions
@@ -72,6 +75,7 @@ def eval(
             "input, named after its file].",
             rich_help_panel=RESULTS,
         ),
+        Files(writes=False, paths=bench_files),
     ] = None,
     name: Annotated[
         Optional[str],
@@ -87,6 +91,7 @@ def eval(
             help="Keep every verified completion (bench, id, sample, reward, verdict, completion, ...) in FILE.",
             rich_help_panel=RESULTS,
         ),
+        WRITTEN,
     ] = None,
     from_samples: Annotated[
         Optional[str],
@@ -96,6 +101,7 @@ def eval(
             help="Recompute the metrics from a --per-sample FILE, without a model.",
             rich_help_panel=RESULTS,
         ),
+        READ,
     ] = None,
     compare: Annotated[
         Optional[tuple[str, str]],
@@ -106,6 +112,7 @@ def eval(
             "the prompts both have.",
             rich_help_panel=RESULTS,
         ),
+        READ,
     ] = None,
     model: shown(Model, "none: --from-samples or --compare") = None,
     adapter: Adapter = R.adapter,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rlvrkit.commands._common import guard, options
+from rlvrkit.commands._common import READ, WRITTEN, guard, options
 
 from rlvrkit.log import Log
 from rlvrkit.plot import PlotOptions, run_plot
@@ -19,11 +19,12 @@ def plot(
     ctx: typer.Context,
     *,
     files: Annotated[
-        list[str], typer.Argument(metavar="METRICS.jsonl...", help="rlvr train's output, one file a run.")
+        list[str], typer.Argument(metavar="METRICS.jsonl...", help="rlvr train's output, one file a run."), READ
     ],
     output: Annotated[
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE", help="The picture: .png, .svg or .pdf, by its suffix."),
+        WRITTEN,
     ] = None,
     label: Annotated[
         Optional[list[str]],

@@ -9,6 +9,7 @@ from rlvrkit.commands._common import (
     LOSS,
     MODEL,
     OPTIM,
+    RUN_DIRECTORY,
     Adv,
     AdvEps,
     Device,
@@ -189,6 +190,7 @@ def train(
             help="Run directory: versions are published here and resumed from.",
             rich_help_panel=CKPT,
         ),
+        RUN_DIRECTORY,
     ] = ...,  # required
     save_every: Annotated[
         int, typer.Option("--save-every", min=1, help="Publish a version every N batches.", rich_help_panel=CKPT)

@@ -11,6 +11,7 @@ means the lines are out of order, which would silently turn one group into sever
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -102,6 +103,18 @@ class GroupRule:
     min_std: float | None = None
     solved_at: float = 1.0
     only: str | None = None  # solve-all | solve-none | mixed: keep only groups of this kind
+
+    def __post_init__(self):
+        if self.only is not None and self.only in self.drop:
+            raise ValueError(
+                f"--only {self.only} keeps only the groups --drop {self.only} drops: nothing would be left"
+            )
+        if self.only not in (None, *KINDS) or not set(self.drop) <= set(DROP_REASONS):
+            raise ValueError(f"groups are {', '.join(KINDS)}; only {', '.join(DROP_REASONS)} can be dropped")
+        if not (math.isfinite(self.adv_eps) and self.adv_eps >= 0):
+            raise ValueError(f"--adv-eps must be a finite number >= 0, not {self.adv_eps}")
+        if not math.isfinite(self.solved_at) or (self.min_std is not None and not math.isfinite(self.min_std)):
+            raise ValueError("--solved-at and --min-std must be finite numbers")
 
 
 def kind(stats: GroupStats) -> str:

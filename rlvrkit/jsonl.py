@@ -40,6 +40,7 @@ from typing import BinaryIO
 import orjson
 
 from rlvrkit.errors import BadInput, Failure, InvalidRecord
+from rlvrkit.records import MAX_DEPTH, TOO_DEEP, check_depth
 
 STREAM = "-"
 CHUNK = 1 << 16
@@ -70,9 +71,16 @@ def parse_line(raw: bytes, *, scan: bool = True) -> tuple[dict, bool]:
     else:
         if scan and _may_hold_wide_integer(raw):
             rec, repaired = _parse_stdlib(raw, "cannot be read exactly (a number too long, or nesting too deep)")
+        elif _may_nest_deep(raw):
+            check_depth(rec)
     if not isinstance(rec, dict):
         raise InvalidRecord(f"expected a JSON object, got {_json_kind(rec)}")
     return rec, repaired
+
+
+def _may_nest_deep(raw: bytes) -> bool:
+    """True when the line has more opening brackets than a record may nest levels: only then is its depth measured."""
+    return raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
 
 
 def _may_hold_wide_integer(raw: bytes) -> bool:
@@ -98,8 +106,11 @@ def _parse_stdlib(raw: bytes, problem: str):
         text, repaired = raw.decode("utf-8", "replace"), True
     try:
         rec = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise InvalidRecord(problem) from None
+    except RecursionError:
+        raise InvalidRecord(TOO_DEEP) from None
+    check_depth(rec)  # before anything recursive walks it
     fixed = _replace_surrogates(rec)
     return fixed, repaired or fixed != rec
 
@@ -164,7 +175,7 @@ class Records:
             raise ValueError(f"on_error must be 'fail' or 'skip', not {on_error!r}")
         if isinstance(source, (str, Path)):
             self.name = name or source_name(str(source))
-            self._file = sys.stdin.buffer if source == STREAM else _open_input(str(source))
+            self._file = _stdin() if source == STREAM else _open_input(str(source))
             self._owned = source != STREAM
         else:
             self._owned = False
@@ -272,6 +283,13 @@ def _cannot(what: str, cause: OSError | int) -> str:
     return f"cannot {what}: {reason}"
 
 
+def _stdin() -> BinaryIO:
+    """Standard input, as bytes; `BadInput` when the command was started with it closed (``<&-``)."""
+    if sys.stdin is None:
+        raise BadInput(_cannot("read stdin", errno.EBADF))
+    return sys.stdin.buffer
+
+
 def _open_input(path: str) -> BinaryIO:
     try:
         return open(path, "rb")
@@ -307,10 +325,12 @@ def windows(items: Iterable, size: int) -> Iterator[list]:
 
 
 def check_input(path: str | Path) -> None:
-    """Raise `BadInput` (exit 2) when ``-i PATH`` cannot be read: missing, a folder, or unreadable. ``-`` passes.
+    """Raise `BadInput` (exit 2) when ``-i PATH`` cannot be read: missing, a folder, or unreadable; ``-`` when stdin
+    is closed.
 
     Nothing is opened, so a FIFO keeps its data for the real read."""
     if str(path) == STREAM:
+        _stdin()
         return
     try:
         mode = os.stat(path).st_mode
@@ -348,12 +368,89 @@ class Source:
 
 
 def check_streams(source: Source, output: str = STREAM) -> None:
-    """`check_input` on ``-i`` and `check_output` on ``-o`` and ``--rejects``: a command's paths, checked up front,
-    before anything slow (a model load, worker processes)."""
+    """`check_distinct`, `check_input` on ``-i`` and `check_output` on ``-o`` and ``--rejects``: a command's paths,
+    checked up front, before anything slow (a model load, worker processes)."""
+    check_distinct(stream_files(source, output))
     check_input(source.path)
     check_output(output)
     if source.rejects:
         check_output(source.rejects)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A file a command is told to read or write, as the user named it. `label` is how a message names it (``-o
+    out.jsonl``, ``stdin``); `path` is the path, ``-`` being stdin when read and stdout when written. For a folder the
+    command writes in (train's --ckpt), `owns` lists the entries inside it that are the command's to replace."""
+
+    label: str
+    path: str
+    writes: bool
+    owns: tuple[str, ...] = ()
+
+
+def stream_files(source: Source, output: str = STREAM) -> list[Named]:
+    """The files of a command's streams: -i (or stdin), --rejects, -o (or stdout)."""
+    named = [Named(f"-i {source.path}" if source.path != STREAM else "stdin", source.path, False)]
+    if source.rejects:
+        named.append(Named(f"--rejects {source.rejects}", source.rejects, True))
+    return [*named, Named(f"-o {output}" if output != STREAM else "stdout", output, True)]
+
+
+def check_distinct(named: Iterable[Named]) -> None:
+    """Refuse (`BadInput`) an output that is the same file as an input or as another output, before any work: the
+    output would replace the input while it is read (``-i f -o f``), or one output the other (``--rejects f -o f``).
+
+    Files are the same by device and inode, so through symlinks, hard links and /dev/stdout; stdin and stdout are the
+    files they are open on (``rlvr score -o f < f``, ``rlvr score -i f >> f``). A terminal or /dev/null (a character
+    device) is never a clash. A path that does not exist yet is its absolute path with links resolved, so two new
+    outputs of one name clash too. Anything named inside the entries an output folder `owns` clashes with it."""
+    named = list(named)
+    seen: list[tuple[Named, set]] = []
+    for item in named:
+        keys = _identities(item)
+        for other, known in seen:
+            if (item.writes or other.writes) and keys & known:
+                raise BadInput(_clash(other, item))
+        seen.append((item, keys))
+    for folder in (n for n in named if n.owns):
+        base = Path(os.path.realpath(folder.path))
+        for item in named:
+            if item is not folder and item.path != STREAM and _inside(Path(os.path.realpath(item.path)), base, folder):
+                raise BadInput(f"{item.label} is inside {folder.label}, where the command writes its own files")
+
+
+def _inside(path: Path, base: Path, folder: Named) -> bool:
+    return path == base or any(path.is_relative_to(base / entry) for entry in folder.owns)
+
+
+def _identities(item: Named) -> set:
+    """What makes a named file the same as another: {(device, inode)} of an existing file (nothing for a character
+    device), {("new", absolute path)} of an output not yet there, and ("stdout",) for every output to stdout."""
+    if item.path == STREAM:
+        keys: set = {("stdout",)} if item.writes else set()
+        try:
+            st = os.fstat(1 if item.writes else 0)
+        except OSError:  # closed: nothing to clash with
+            return keys
+    else:
+        try:
+            st = os.stat(item.path)
+        except FileNotFoundError:
+            return {("new", os.path.realpath(item.path))} if item.writes else set()
+        except OSError:  # not reachable: check_input and check_output say why
+            return set()
+        keys = set()
+    if not stat.S_ISCHR(st.st_mode):
+        keys.add((st.st_dev, st.st_ino))
+    return keys
+
+
+def _clash(first: Named, second: Named) -> str:
+    if first.writes and second.writes:
+        return f"{second.label} and {first.label} are the same file: one output would replace the other"
+    out, inp = (first, second) if first.writes else (second, first)
+    return f"{out.label} is the same file as {inp.label}: writing it would destroy the input; write to another file"
 
 
 def output_target(path: str | Path) -> tuple[str, bool]:
@@ -615,17 +712,22 @@ def write_all(path: str | Path, records: Iterable[dict]) -> None:
 
 
 @contextmanager
-def streams(source: Source | str = STREAM, output: str = STREAM, *, check: Check | None = None, log=None):
+def streams(
+    source: Source | str = STREAM, output: str = STREAM, *, check: Check | None = None, log=None, whole: bool = False
+):
     """Open a command's input (a `Source`, or a path read with the defaults) and output as ``(records, writer)``.
 
-    The input is opened first (a bad ``-i`` is `BadInput` before any output exists), then the rejects file and the
-    output (`Failure` when one cannot be written, with nothing left behind). A bad line ends the input (see `Records`);
-    when the body is done with the records before it, `BadInput` is raised here. On success or on bad input the
-    outputs keep everything written (stdout already has it; a file is renamed into place); on any other error, Ctrl-C
-    included, an output file is removed and the target left as it was. Whatever was skipped or repaired is reported
-    through `log`.
+    The paths are checked first (`check_distinct`: no output may be an input or another output). The input is opened
+    next (a bad ``-i`` is `BadInput` before any output exists), then the rejects file and the output (`Failure` when
+    one cannot be written, with nothing left behind). A bad line ends the input (see `Records`); when the body is done
+    with the records before it, `BadInput` is raised here. On success or on bad input the outputs keep everything
+    written (stdout already has it; a file is renamed into place) — unless `whole`, for a command whose output depends
+    on all of its input (a selection): then an output file appears only when the whole input was good. On any other
+    error, Ctrl-C included, an output file is removed and the target left as it was. Whatever was skipped or repaired
+    is reported through `log`.
     """
     source = source if isinstance(source, Source) else Source(str(source))
+    check_distinct(stream_files(source, output))
     with ExitStack() as stack:  # closed in reverse: the output first, and the rejects kept only if it was
         records = Records(source.path, check=check, on_error=source.on_error)
         stack.callback(records.close)
@@ -633,7 +735,7 @@ def streams(source: Source | str = STREAM, output: str = STREAM, *, check: Check
             records.rejects = output_file(source.rejects)
             stack.push(_finishing(records.rejects.close))
         writer = RecordWriter(output)
-        stack.push(_finishing(writer.close))
+        stack.push(_finishing(writer.close, keep_at_bad_input=not whole))
         records.idle = writer.flush
         stack.callback(_report, records, log)
         yield records, writer
@@ -641,12 +743,13 @@ def streams(source: Source | str = STREAM, output: str = STREAM, *, check: Check
             raise records.failure
 
 
-def _finishing(close: Callable[[bool], None]):
+def _finishing(close: Callable[[bool], None], keep_at_bad_input: bool = True):
     """An ExitStack callback that closes an output with keep=True when the run succeeded or stopped at bad input (the
-    records before a bad line are good) and keep=False after anything else (a failure, Ctrl-C)."""
+    records before a bad line are good, unless not `keep_at_bad_input`) and keep=False after anything else (a failure,
+    Ctrl-C)."""
 
     def on_exit(exc_type, exc, tb) -> bool:
-        close(exc is None or isinstance(exc, BadInput))
+        close(exc is None or (keep_at_bad_input and isinstance(exc, BadInput)))
         return False
 
     return on_exit

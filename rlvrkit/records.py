@@ -5,10 +5,17 @@ A record is one JSON object. The fields every command shares:
 - `id`: a non-empty string or an integer (`check_id`); the rollouts of one prompt share it;
 - `prompt` (user text) or `messages` (a chat list), optionally `system` (`check_prompt`);
 - `answer`: the reference, a non-empty string or a number (`check_answer`, `reference_text`);
-- `reward`: a finite number, after `rlvr verify` (`check_reward`);
+- `reward`: a number between -REWARD_LIMIT and REWARD_LIMIT, after `rlvr verify` (`check_reward`);
+- nesting: a record nests at most MAX_DEPTH levels of objects and arrays (`check_depth`), whatever its fields;
 - the train record: a verified rollout with the token ids rollout recorded (`check_train_record`);
 - the fields that belong to one completion (ROLLOUT_FIELDS) and those score's --per-prompt summary adds
   (SUMMARY_FIELDS, GROUP_TAGS): what a command drops when it turns records back into prompt records.
+
+Both limits keep what a command computes and writes finite and bounded, so it is checked where the record is read
+rather than failing later: a reward of 1e308 (or an integer of 400 digits) would overflow every statistic of its group
+(the mean, the std, an advantage), and a value nested a thousand levels deep can be read but neither written back
+(orjson stops at 255 levels) nor compared or copied without running out of stack. Verifier rewards are a few units;
+MAX_DEPTH is far beyond any real record (compose's provenance grows three levels a round of composition).
 
 `Skipped` is the one way a command counts what it left out, by reason, and says so on stderr.
 
@@ -18,6 +25,7 @@ Each check raises `InvalidRecord` with the problem only; the reader (rlvrkit.jso
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 
 from rlvrkit.errors import InvalidRecord
@@ -30,6 +38,9 @@ ROLLOUT_FIELDS = frozenset(
 # What `rlvr score --per-prompt` adds to a prompt's fields: its statistics, and the tags its rollouts share.
 SUMMARY_FIELDS = ("n", "mean", "std", "pass_rate", "solve_all", "solve_none", "len_mean", "len_unit")
 GROUP_TAGS = ("epoch", "policy")
+REWARD_LIMIT = 1e6  # the largest reward magnitude (see the module docstring)
+MAX_DEPTH = 100  # the most levels of objects and arrays in a record, the record itself the first
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (the record contract's limit)"
 
 
 def check_id(rec: dict) -> None:
@@ -90,18 +101,31 @@ def check_prompt(rec: dict) -> None:
 
 
 def check_reward(rec: dict) -> None:
-    """A scored rollout: an id and a finite numeric reward. A missing reward is an error, never a silent zero."""
+    """A scored rollout: an id and a numeric reward within ±REWARD_LIMIT. A missing reward is an error, never a silent
+    zero."""
     check_id(rec)
     reward = rec.get("reward")
-    if type(reward) is int:
-        return
-    if type(reward) is float:
-        if not math.isfinite(reward):
-            raise InvalidRecord(f"'reward' must be finite, got {reward}")
+    if type(reward) in (int, float):
+        if not (finite_number(reward) and -REWARD_LIMIT <= reward <= REWARD_LIMIT):
+            raise InvalidRecord(f"'reward' must be from {-REWARD_LIMIT:g} to {REWARD_LIMIT:g}, got {_shown(reward)}")
     elif reward is None:
         raise InvalidRecord("missing 'reward' (run rlvr verify first?)" if "reward" not in rec else "'reward' is null")
     else:
         raise InvalidRecord(f"'reward' must be a number, got {type(reward).__name__} {_shown(reward)}")
+
+
+def check_depth(value) -> None:
+    """`InvalidRecord` when `value` nests more than MAX_DEPTH levels of objects and arrays (itself the first). Walks
+    without recursion, so any depth can be measured, and stops at the first value too deep."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > MAX_DEPTH:
+            raise InvalidRecord(TOO_DEEP)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def check_train_record(rec: dict) -> None:
@@ -118,12 +142,20 @@ def check_train_record(rec: dict) -> None:
     if logprobs is not None and (
         not isinstance(logprobs, list)
         or len(logprobs) != len(rec["completion_ids"])
-        or not all(type(x) in (int, float) and math.isfinite(x) for x in logprobs)
+        or not all(finite_number(x) for x in logprobs)
     ):
         raise InvalidRecord("'logprobs' must be finite numbers, one per completion token")
     adv = rec.get("advantage")
-    if adv is not None and (type(adv) not in (int, float) or not math.isfinite(adv)):
+    if adv is not None and not finite_number(adv):
         raise InvalidRecord(f"'advantage' must be a finite number, got {_shown(adv)}")
+
+
+def finite_number(value) -> bool:
+    """A JSON number (not a boolean) a float holds finitely: an integer too wide for a float is not one (converting
+    it would overflow), nor are NaN and the infinities."""
+    if type(value) is int:
+        return -sys.float_info.max <= value <= sys.float_info.max
+    return type(value) is float and math.isfinite(value)
 
 
 def prompt_fields(rec: dict) -> dict:
@@ -132,7 +164,9 @@ def prompt_fields(rec: dict) -> dict:
 
 
 def _shown(value) -> str:
-    """A value as a message quotes it: its repr, cut to 40 characters."""
+    """A value as a message quotes it: its repr, cut to 40 characters (an integer of any width included)."""
+    if type(value) is int and value.bit_length() > 128:  # repr of a very wide integer may even be refused
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     text = repr(value)
     return text if len(text) <= 40 else text[:39] + "…"
 

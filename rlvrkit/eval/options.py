@@ -32,9 +32,23 @@ class EvalOptions:
         modes = sum(map(bool, (self.from_samples, self.compare, self.rollout)))
         if modes != 1:
             raise ValueError("give --model to sample, or --from-samples FILE, or --compare A B (one of them)")
+        if self.rollout is not None and self.k[-1] > self.rollout.n:
+            raise ValueError(
+                f"-k {self.k[-1]} is more than -n {self.rollout.n}: pass@k and maj@k need k samples a prompt"
+            )
+        names = []
         for spec in self.bench:
-            if "=" not in spec or not spec.split("=", 1)[0] or not spec.split("=", 1)[1]:
+            name, _, path = spec.partition("=")
+            if not name or not path:
                 raise ValueError(f"--bench takes NAME=FILE, not {spec!r}")
+            if name in names:
+                raise ValueError(f"--bench {name} is given twice: one name a benchmark")
+            names.append(name)
+
+
+def bench_files(specs) -> list[str]:
+    """The files of --bench NAME=FILE options (what is after the first '=')."""
+    return [spec.partition("=")[2] or spec for spec in specs or ()]
 
 
 def parse_ks(text: str) -> tuple[int, ...]:

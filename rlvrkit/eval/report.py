@@ -7,10 +7,12 @@ function of samples alone, so `rlvr eval --from-samples` gives exactly the numbe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from rlvrkit import __version__
 from rlvrkit.eval.metrics import maj_at_k, paired_bootstrap, pass_at_k
 from rlvrkit.eval.votes import answer_key, clusters
+from rlvrkit.records import plural
 from rlvrkit.stats import mean, standard_error
 from rlvrkit.verify.options import VerifyOptions
 
@@ -38,11 +40,12 @@ def sample_record(bench: str, rec: dict, verifier: dict) -> dict:
     }
 
 
-def by_prompt(samples: Iterable[dict]) -> dict[str, list[dict]]:
-    """Samples grouped by prompt id (first appearance order), each group in sample order."""
-    out: dict[str, list[dict]] = {}
+def by_prompt(samples: Iterable[dict]) -> dict:
+    """Samples grouped by prompt id as it is (1 and "1" are two prompts; first appearance order), each group in
+    sample order."""
+    out: dict = {}
     for s in samples:
-        out.setdefault(str(s["id"]), []).append(s)
+        out.setdefault(s["id"], []).append(s)
     return {key: sorted(group, key=lambda s: s["sample"]) for key, group in out.items()}
 
 
@@ -52,7 +55,7 @@ def per_prompt(samples: list[dict], ks: tuple[int, ...], opts: VerifyOptions) ->
     groups = by_prompt(samples)
     correct = {key: [s["reward"] >= CORRECT_AT for s in group] for key, group in groups.items()}
     n = max(len(c) for c in correct.values())
-    task = next(iter(groups.values()))[0]["task"]
+    task = next(iter(groups.values()))[0].get("task") or "math"
     values: dict[str, dict[str, float]] = {f"avg@{n}": {key: mean([float(x) for x in c]) for key, c in correct.items()}}
     for k in ks:
         got = {key: pass_at_k(len(c), sum(c), k) for key, c in correct.items()}
@@ -72,7 +75,7 @@ def summarize(bench: str, samples: list[dict], ks: tuple[int, ...], opts: Verify
     values = per_prompt(samples, ks, opts)
     avg = next(iter(values))  # avg@n
     tokens = [s["tokens"] for s in samples]
-    policy = samples[0]["policy"]
+    policy = samples[0].get("policy") or {}
     return {
         "bench": bench,
         "name": name,
@@ -83,32 +86,61 @@ def summarize(bench: str, samples: list[dict], ks: tuple[int, ...], opts: Verify
         **{metric: mean(list(v.values())) for metric, v in values.items() if metric != avg},
         "len_mean": mean(tokens),
         "len_max": max(tokens),
-        "truncated": mean([float(s["finish_reason"] == "length") for s in samples]),
+        "truncated": mean([float(s.get("finish_reason") == "length") for s in samples]),
         "no_answer": mean([float(s["verdict"].get("status") == "no_answer") for s in samples]),
         "model": policy.get("model"),
         "adapter": policy.get("adapter"),
         "version": policy.get("version"),
-        "sampling": samples[0]["sampling"],
-        "verifier": samples[0]["verifier"],
+        "sampling": samples[0].get("sampling"),
+        "verifier": samples[0].get("verifier"),
         "rlvrkit": __version__,
     }
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """One benchmark of two runs compared: the rows (one per metric), and what was compared: prompts in both, in one
+    only, and each run's samples a prompt."""
+
+    rows: list[dict]
+    shared: int
+    only: tuple[int, int]
+    n: tuple[int, int]
+
+    @property
+    def uneven(self) -> bool:
+        """Prompts were left out, or the runs drew different numbers of samples."""
+        return any(self.only) or self.n[0] != self.n[1]
+
+    def describe(self, bench: str) -> str:
+        line = f"{bench}: compared {self.shared} {plural('prompt', self.shared)}"
+        if any(self.only):
+            line += f"; left out {self.only[0]} only in A and {self.only[1]} only in B"
+        if self.n[0] != self.n[1]:
+            line += (f"; A has {self.n[0]} samples a prompt and B {self.n[1]}: avg compared as the mean accuracy, "
+                     f"pass@k and maj@k for k up to {min(self.n)}")  # fmt: skip
+        return line
+
+
 def compare(
     bench: str, a: list[dict], b: list[dict], ks: tuple[int, ...], opts: VerifyOptions, *, seed: int
-) -> list[dict]:
-    """One line per metric: the mean on the prompts both runs have, b − a, and its 95% paired-bootstrap interval."""
+) -> Comparison:
+    """One line per metric: the mean on the prompts both runs have, b − a, and its 95% paired-bootstrap interval.
+    avg@n is compared even when the runs' n differ (named ``avg@4 vs avg@8``): both estimate the mean accuracy."""
     va, vb = per_prompt(a, ks, opts), per_prompt(b, ks, opts)
+    avg_a, avg_b = next(iter(va)), next(iter(vb))
+    pairs = [(avg_a if avg_a == avg_b else f"{avg_a} vs {avg_b}", va[avg_a], vb[avg_b])]
+    pairs += [(m, va[m], vb[m]) for m in va if m in vb and m != avg_a]
+    shared = [key for key in va[avg_a] if key in vb[avg_b]]
     rows = []
-    for metric in [m for m in va if m in vb]:
-        shared = [key for key in va[metric] if key in vb[metric]]
-        if not shared:
-            continue
-        xs, ys = [va[metric][key] for key in shared], [vb[metric][key] for key in shared]
+    for metric, xa, xb in pairs if shared else ():
+        xs, ys = [xa[key] for key in shared], [xb[key] for key in shared]
         delta, low, high = paired_bootstrap(xs, ys, seed=seed)
         rows.append({"bench": bench, "metric": metric, "prompts": len(shared), "a": mean(xs), "b": mean(ys),
                      "delta": delta, "low": low, "high": high})  # fmt: skip
-    return rows
+    only = (len(va[avg_a]) - len(shared), len(vb[avg_b]) - len(shared))
+    n = (int(avg_a.removeprefix("avg@")), int(avg_b.removeprefix("avg@")))
+    return Comparison(rows, len(shared), only, n)
 
 
 def show(rows: list[dict]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rlvrkit.select_one.skills import salient_set
@@ -34,4 +35,6 @@ class SelectOneOptions:
             raise ValueError("--by skills needs --llm MODEL, and --llm is only used by --by skills")
         if self.top < 0 or self.repeat < 1:
             raise ValueError("--top must be >= 0 and --repeat >= 1")
+        if not (math.isfinite(self.min_score) and math.isfinite(self.solved_at)):
+            raise ValueError("--min-score and --solved-at must be finite numbers")
         salient_set(self.salient)

@@ -16,13 +16,12 @@ copies under one id would sample R identical groups.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from rlvrkit.errors import InvalidRecord
 from rlvrkit.groups import TOLERANCE
 from rlvrkit.jsonl import Source, check_streams, streams
-from rlvrkit.records import SUMMARY_FIELDS, Skipped, check_id, plural, prompt_fields
+from rlvrkit.records import SUMMARY_FIELDS, Skipped, check_id, check_reward, finite_number, plural, prompt_fields
 from rlvrkit.select_one.options import SelectOneOptions
 from rlvrkit.select_one.scores import lim_scores, mean_accuracy, ranked, trajectories, variance
 from rlvrkit.select_one.skills import salient_set
@@ -61,7 +60,7 @@ def check_record(by: str):
         if "pass_rate" in rec:
             _number(rec, "pass_rate", 0, 1)
         elif "reward" in rec:
-            _number(rec, "reward", -math.inf, math.inf)
+            check_reward(rec)
         elif by != "skills":
             raise InvalidRecord("needs 'pass_rate' (an rlvr score --per-prompt line) or 'reward' (a verified rollout)")
         for name in ("epoch", "step"):
@@ -73,8 +72,8 @@ def check_record(by: str):
 
 def _number(rec: dict, name: str, lo: float, hi: float) -> None:
     value = rec[name]
-    if type(value) not in (int, float) or not math.isfinite(value) or not lo <= value <= hi:
-        raise InvalidRecord(f"'{name}' must be a number" + (f" in [{lo:g}, {hi:g}]" if lo > -math.inf else ""))
+    if not finite_number(value) or not lo <= value <= hi:
+        raise InvalidRecord(f"'{name}' must be a number in [{lo:g}, {hi:g}]")
 
 
 def time_of(rec: dict, over: str):
@@ -87,10 +86,11 @@ def time_of(rec: dict, over: str):
 
 
 def read_history(records, opts: SelectOneOptions, counts: Tally) -> History:
-    """Every record into the history; a record without the time key is counted in `counts` and left out."""
+    """Every record into the history; a record without the time key is counted in `counts` and left out. Prompts are
+    told apart by their id as it is: 1 and "1" are two prompts."""
     history = History({}, {}, None if opts.over == "auto" else opts.over)
     for rec in records:
-        key = str(rec["id"])
+        key = rec["id"]
         history.prompts.setdefault(key, rec)
         if opts.by == "skills":
             continue
@@ -142,7 +142,7 @@ def skill_scores(history: History, opts: SelectOneOptions, log, counts: Tally) -
 
     model = LocalModel(opts.llm, opts.llm_max_tokens, log)
     keys = list(history.prompts)
-    answers = model.ask([question(history.prompts[k]) for k in keys], keys)
+    answers = model.ask([question(history.prompts[k]) for k in keys], [str(k) for k in keys])
     found, extra = {}, {}
     for key, answer in zip(keys, answers):
         named = tags(answer)
@@ -171,7 +171,7 @@ def chosen_records(history: History, best: dict, extra: dict, opts: SelectOneOpt
 
 def describe(counts: Tally, history: History, opts: SelectOneOptions, written: int) -> str:
     """One line for stderr: what the history held, every fill and exclusion, what was written."""
-    over = f" over {counts.epochs} {history.key or 'epoch'}s" if opts.by != "skills" else ""
+    over = f" over {counts.epochs} {plural(history.key or 'epoch', counts.epochs)}" if opts.by != "skills" else ""
     parts = [f"{counts.prompts} prompts{over}"]
     if counts.filled:
         parts.append(f"{counts.filled} {plural('value', counts.filled)} back-filled from the next pass (LIMR)")
@@ -183,13 +183,32 @@ def describe(counts: Tally, history: History, opts: SelectOneOptions, written: i
     return "; ".join(parts) + f"; wrote {written} {plural('record', written)}"
 
 
+def flat_ranking(best: dict, top: int, counts: Tally, history: History) -> str | None:
+    """A warning when the scores did not decide what was chosen: every prompt scores the same, or the prompts tied
+    with the last one chosen go on past the cut (then input order decided). None when the ranking decided."""
+    values = list(best.values())
+    cut = min(top or len(values), len(values))
+    if len(values) < 2 or (cut == len(values) and values[0] - values[-1] > TOLERANCE):
+        return None
+    tied = [v for v in values if abs(v - values[cut - 1]) <= TOLERANCE]
+    if len(tied) == len(values):
+        where = f"every one of the {len(values)} prompts scores {values[0]:.4g}"
+    elif len(tied) > sum(abs(v - values[cut - 1]) <= TOLERANCE for v in values[:cut]):
+        where = f"{len(tied)} prompts tie at {values[cut - 1]:.4g} where the top {cut} is cut"
+    else:
+        return None
+    passes = f" (the history has {counts.epochs} {plural(history.key or 'epoch', counts.epochs)})"
+    return f"the ranking is flat: {where}{passes if history.key else ''}; input order chose among them"
+
+
 def run_select_one(source: Source, output: str, opts: SelectOneOptions, log) -> None:
-    """`rlvr select-one`: read the whole history from `source`, write the chosen prompt record(s) to `output`."""
+    """`rlvr select-one`: read the whole history from `source`, write the chosen prompt record(s) to `output`. A bad
+    line writes nothing (a selection from part of a history would mislead); what was written is said once it is."""
     check_streams(source, output)
     counts = Tally()
-    with streams(source, output, check=check_record(opts.by), log=log) as (records, out):
+    with streams(source, output, check=check_record(opts.by), log=log, whole=True) as (records, out):
         history = read_history(records, opts, counts)
-        if records.failure is not None:  # a selection from part of a history would mislead: nothing is written
+        if records.failure is not None:
             raise records.failure
         if opts.by == "skills":
             best, extra = skill_scores(history, opts, log, counts)
@@ -198,4 +217,6 @@ def run_select_one(source: Source, output: str, opts: SelectOneOptions, log) -> 
         chosen = chosen_records(history, best, extra, opts)
         for rec in chosen:
             out.write(rec)
-        log.info(describe(counts, history, opts, len(chosen)))
+    if message := flat_ranking(best, opts.top, counts, history):
+        log.warn(message)
+    log.info(describe(counts, history, opts, len(chosen)))

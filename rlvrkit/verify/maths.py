@@ -21,6 +21,11 @@ is tried (math-verify's ``extraction_mode="first_match"``): the final answer is 
 not parse an earlier formula of the working is not taken in its place. The parent may send one alternative: the last
 boxes joined, for a reference in several parts answered in several boxes; it is tried when the answer is wrong.
 
+A reference that is a set (``x \\in [-2, 7]``, ``[-2, 7]``, ``(3, \\infty)``) equals an answer that states the same
+set as inequalities of one variable (``-2 \\le x \\le 7``, ``x > 3``), as it does the other way round in math-verify;
+an open interval of two numbers, ``(1, 2)``, which may be a point, and an inequality still to solve (``x^2 \\le 9``)
+are not compared that way.
+
 Two answers whose normalised text is the same are equal (math-verify's own string comparison). A reference that parses
 to something degenerate — complex infinity or NaN, as ``12:00`` does (12/0) — is compared only that way, as text:
 math-verify's comparison would call every answer wrong, or every degenerate answer right.
@@ -40,7 +45,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
-from sympy import Basic, Eq, Expr, S
+from sympy import And, Basic, Eq, Expr, Interval, Or, S, Set, Symbol, Union
+from sympy.core.relational import Relational
 
 from rlvrkit.verify.text import plain_numbers, scientific
 
@@ -166,7 +172,33 @@ def same(gold: Reference, objects: list, text: str | None, precision: int, stric
         return False
     if gold.value is not None and (value := _number(objects[0])) is not None:
         return abs(value - gold.value) <= Decimal(5).scaleb(gold.exponent - precision - 1)
-    return verify(list(gold.objects), objects, float_rounding=precision, strict=strict, timeout_seconds=None)
+    as_set = _a_set(gold.objects[0]) and _solved_form(objects[0])
+    return verify(
+        list(gold.objects), objects, float_rounding=precision, strict=strict, allow_set_relation_comp=as_set,
+        timeout_seconds=None,
+    )  # fmt: skip
+
+
+def _a_set(x) -> bool:
+    """A reference that is a set beyond doubt: ``x \\in [-2, 7]``, a union, an interval with a closed or an infinite
+    end. ``(1, 2)`` alone is not: it may be a point."""
+    if isinstance(x, Eq):
+        return isinstance(x.lhs, Symbol) and isinstance(x.rhs, Set)
+    if isinstance(x, Interval):
+        return not (x.left_open and x.right_open and x.start.is_finite and x.end.is_finite)
+    return isinstance(x, Union)
+
+
+def _solved_form(x) -> bool:
+    """A relation that states a set outright: inequalities between one variable and a number, joined by and/or
+    (``-2 \\le x \\le 7``, ``x > 3``), so the set it describes is the answer given; ``x^2 \\le 9`` is a problem
+    still to solve, and is not compared as the set it describes."""
+    if isinstance(x, (And, Or)):
+        return all(_solved_form(arg) for arg in x.args)
+    if not isinstance(x, Relational) or x.rel_op not in ("<", "<=", ">", ">="):
+        return False
+    sides = (x.lhs, x.rhs)
+    return any(isinstance(side, Symbol) for side in sides) and any(side.is_number for side in sides)
 
 
 def judge(gold: Reference, answer: str, boxed: bool, precision: int, strict: bool) -> dict:

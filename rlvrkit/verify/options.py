@@ -23,6 +23,7 @@ VERIFIERS = ("math", "mcq", "srl")
 CORRECTNESS = ("task", *VERIFIERS)
 TERMS = (*CORRECTNESS, "format", "length")
 STATUSES = ("ok", "wrong", "no_answer", "timeout", "bad_reference", "format")
+MAX_JOBS_A_CORE = 8  # --jobs beyond this many workers a core (4 cores at least) is refused: they fork at once
 
 
 def parse_reward(spec: str) -> tuple[tuple[str, float], ...]:
@@ -75,6 +76,11 @@ class VerifyOptions:
             object.__setattr__(self, "terms", parse_reward(self.terms))
         if self.jobs is None:
             object.__setattr__(self, "jobs", cores())
+        if self.jobs > (limit := MAX_JOBS_A_CORE * max(cores(), 4)):
+            raise ValueError(
+                f"--jobs {self.jobs} is more than {limit} ({MAX_JOBS_A_CORE} a core): every worker is a process "
+                "started at once, and verifying is CPU-bound"
+            )
         if self.max_len is not None and self.len_cache is not None and self.len_cache > self.max_len:
             raise ValueError(f"--len-cache {self.len_cache} is more than --max-len {self.max_len}")
 
