@@ -103,7 +103,13 @@ def policy_loss(
         if behaviour_logprobs is None:
             raise ValueError("truncated importance sampling needs behaviour_logprobs")
         is_weight = _is_weight(
-            old_logprobs, behaviour_logprobs, mask, level=tis, cap=tis_cap, mode=tis_mode, sequence_level=ratio.dim() == 1
+            old_logprobs,
+            behaviour_logprobs,
+            mask,
+            level=tis,
+            cap=tis_cap,
+            mode=tis_mode,
+            sequence_level=ratio.dim() == 1,
         )
         terms = terms * _per_term(is_weight, terms)
     kept = None

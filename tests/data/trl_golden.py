@@ -38,10 +38,11 @@ ADV = [1.0, -0.5, -1.2, 0.8]
 
 # (name, rlvrkit settings, TRL settings). The off-policy threshold 0.5 drops completion 2 (Â < 0, drift 0.625) and
 # keeps 1 (Â < 0, drift 0.1); δ = 0 drops 1 as well; 0 and 3 (Â > 0) are always kept.
+SAPO = {"loss_type": "sapo", "sapo_temperature_pos": 1.0, "sapo_temperature_neg": 1.05}
 CASES = [
     ("cispo", {"loss": "cispo"}, {"loss_type": "cispo", "epsilon_high": 5.0}),
     ("cispo-cap-1.2", {"loss": "cispo", "eps_high": 1.2}, {"loss_type": "cispo", "epsilon_high": 1.2}),
-    ("sapo", {"loss": "sapo"}, {"loss_type": "sapo", "sapo_temperature_pos": 1.0, "sapo_temperature_neg": 1.05}),
+    ("sapo", {"loss": "sapo"}, SAPO),
     ("sapo-tau-3-8", {"loss": "sapo", "tau_pos": 3.0, "tau_neg": 8.0},
      {"loss_type": "sapo", "sapo_temperature_pos": 3.0, "sapo_temperature_neg": 8.0}),
     ("grpo-mask", {"loss": "grpo", "off_policy_mask": 0.5}, {"loss_type": "grpo", "off_policy_mask_threshold": 0.5}),
@@ -50,7 +51,7 @@ CASES = [
     ("cispo-mask", {"loss": "cispo", "off_policy_mask": 0.5},
      {"loss_type": "cispo", "epsilon_high": 5.0, "off_policy_mask_threshold": 0.5}),
     ("sapo-mask", {"loss": "sapo", "off_policy_mask": 0.5},
-     {"loss_type": "sapo", "sapo_temperature_pos": 1.0, "sapo_temperature_neg": 1.05, "off_policy_mask_threshold": 0.5}),
+     {**SAPO, "off_policy_mask_threshold": 0.5}),
     ("gspo-mask", {"loss": "gspo", "eps_low": 0.1, "eps_high": 0.1, "off_policy_mask": 0.5},
      {"loss_type": "grpo", "importance_sampling_level": "sequence", "epsilon": 0.1, "epsilon_high": 0.1,
       "off_policy_mask_threshold": 0.5}),
@@ -58,7 +59,7 @@ CASES = [
      {"loss_type": "luspo", "importance_sampling_level": "sequence", "epsilon": 0.1, "epsilon_high": 0.1,
       "off_policy_mask_threshold": 0.5}),
     ("sapo-mask-delta-0", {"loss": "sapo", "off_policy_mask": 0.0},
-     {"loss_type": "sapo", "sapo_temperature_pos": 1.0, "sapo_temperature_neg": 1.05, "off_policy_mask_threshold": 0.0}),
+     {**SAPO, "off_policy_mask_threshold": 0.0}),
 ]  # fmt: skip
 
 
@@ -125,7 +126,13 @@ def main() -> None:
         cases.append({"name": name, "rlvrkit": ours, "trl": theirs, "loss": value, "grad": grad})
     out = {
         "produced_by": f"tests/data/trl_golden.py with trl {trl.__version__}, torch {torch.__version__}",
-        "inputs": {"mask": MASK, "logprobs": LOGP, "old_logprobs": OLD, "behaviour_logprobs": BEHAVIOUR, "advantages": ADV},
+        "inputs": {
+            "mask": MASK,
+            "logprobs": LOGP,
+            "old_logprobs": OLD,
+            "behaviour_logprobs": BEHAVIOUR,
+            "advantages": ADV,
+        },  # fmt: skip
         "cases": cases,
     }
     lines = [f' "{key}": {json.dumps(value)}' for key, value in out.items() if key != "cases"]
