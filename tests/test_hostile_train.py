@@ -5,13 +5,18 @@ and nothing the user named lost."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
+import re
 
 import pytest
 from conftest import jsonl, read_jsonl, rlvr
 
-from rlvrkit.demo import MADE, MARK, prepare_workdir
+from rlvrkit.demo import MADE, MARK, DemoOptions, prepare_workdir
+from rlvrkit.errors import BadInput, InvalidRecord
+from rlvrkit.train.batch import record_check
+from rlvrkit.train.options import TrainConfig, TrainOptions, resolve
 
 
 def one_line_error(out, code: int, says: str) -> None:
@@ -46,27 +51,34 @@ def tokenizer(tiny_model):
 
 
 @pytest.mark.parametrize(
-    "args, says",
+    "given, says",
     [
-        (["--lr", "nan"], "--lr must be a finite number above 0, not nan"),
-        (["--lr", "inf"], "--lr must be a finite number above 0"),
-        (["--lr", "1e-400"], "--lr must be a finite number above 0, not 0.0"),
-        (["--beta", "inf"], "--beta must be a finite number"),
-        (["--tis-cap", "nan"], "--tis-cap must be a finite number above 0"),
-        (["--eps-high", "-inf"], "--eps-high must be a finite number at least 0"),
-        (["--max-grad-norm", "nan"], "--max-grad-norm"),
-        (["--weight-decay", "inf"], "--weight-decay"),
-        (["--loss", "sapo", "--sapo-tau-neg", "0"], "--sapo-tau-neg must be a finite number above 0"),
-        (["--off-policy-mask", "nan"], "--off-policy-mask must be a finite number"),
-        (["--seed", "1" + "0" * 30], "--seed must be a finite number from 0 to 2^63 - 1"),
-        (["--loss", "cispo", "--eps-low", "0.1"], "--eps-low does nothing with --loss cispo"),
-        (["--loss", "sapo", "--eps-high", "0.3"], "--eps-high does nothing with --loss sapo"),
-        (["--sapo-tau-pos", "2"], "--sapo-tau-pos does nothing with --loss grpo"),
+        ({"lr": math.nan}, "--lr must be a finite number above 0, not nan"),
+        ({"lr": math.inf}, "--lr must be a finite number above 0, not inf"),
+        ({"lr": 0.0}, "--lr must be a finite number above 0, not 0.0"),
+        ({"beta": math.inf}, "--beta must be a finite number at least 0"),
+        ({"tis_cap": math.nan}, "--tis-cap must be a finite number above 0"),
+        ({"eps_high": -math.inf}, "--eps-high must be a finite number at least 0"),
+        ({"max_grad_norm": math.nan}, "--max-grad-norm must be a finite number above 0"),
+        ({"weight_decay": math.inf}, "--weight-decay must be a finite number at least 0"),
+        ({"loss": "sapo", "sapo_tau_neg": 0.0}, "--sapo-tau-neg must be a finite number above 0"),
+        ({"off_policy_mask": math.nan}, "--off-policy-mask must be a finite number, not nan"),
+        ({"adv_eps": math.nan}, "--adv-eps must be a finite number at least 0"),
+        ({"seed": 10**30}, "--seed must be a finite number from 0 to 2^63 - 1"),
+        ({"loss": "cispo", "eps_low": 0.1}, "--eps-low does nothing with --loss cispo"),
+        ({"loss": "sapo", "eps_high": 0.3}, "--eps-high does nothing with --loss sapo"),
+        ({"sapo_tau_pos": 2.0}, "--sapo-tau-pos does nothing with --loss grpo"),
     ],
 )
-def test_train_refuses_numbers_no_run_can_use(tmp_path, args, says):
-    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tmp_path / "nowhere"), *args, input="")
-    one_line_error(out, 2, says)
+def test_train_refuses_numbers_no_run_can_use(given, says):
+    config = TrainConfig(model="/m", **given)
+    with pytest.raises(BadInput, match=re.escape(says)):
+        resolve(TrainOptions("run", config, frozenset(given)))
+
+
+def test_train_refuses_them_in_one_line_before_the_model(tmp_path):
+    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tmp_path / "nowhere"), "--lr", "nan", input="")
+    one_line_error(out, 2, "--lr must be a finite number above 0, not nan")
     assert not (tmp_path / "run").exists()
 
 
@@ -86,15 +98,25 @@ def test_train_refuses_numbers_no_run_can_use(tmp_path, args, says):
         (lambda r: r["policy"].update(version=2**60), "'policy.version' must be a whole number at least 0"),
     ],
 )
-def test_train_names_the_line_the_model_cannot_read(tmp_path, tiny_model, tokenizer, spoil, says):
-    recs = rollouts(tokenizer, groups=2)
-    spoil(recs[3])
+def test_train_refuses_records_the_model_cannot_read(tokenizer, spoil, says):
+    rec = rollouts(tokenizer, groups=1)[0]
+    record_check(512)(rec)  # as rollout wrote it
+    spoil(rec)
+    with pytest.raises(InvalidRecord, match=re.escape(says)):
+        record_check(512)(rec)
+
+
+def test_train_names_the_line_and_keeps_what_came_before(tmp_path, tiny_model, tokenizer):
+    recs = rollouts(tokenizer, groups=3)
+    recs[3]["completion_ids"][0] = 10**9  # the second record of the second group
     out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tiny_model), "--batch-groups", "1",
                input=jsonl(*recs))  # fmt: skip
-    assert [m["step"] for m in read_jsonl(out.stdout)] == [1]  # the whole first group trained, the second not
+    # the first group trained and published; the second, cut short by the bad line, not
+    assert [m["step"] for m in read_jsonl(out.stdout)] == [1] and (tmp_path / "run" / "latest").exists()
     assert out.returncode == 2 and "Traceback" not in out.stderr
     (line,) = [x for x in out.stderr.splitlines() if "error" in x]
-    assert f"stdin:4: {says}" in line, out.stderr
+    says = f"stdin:4: 'completion_ids' holds 1000000000, beyond the model's {len(tokenizer)} tokens"
+    assert line.endswith(says), out.stderr
 
 
 def test_absurd_behaviour_logprobs_keep_every_number_finite(tmp_path, tiny_model, tokenizer):
@@ -114,17 +136,21 @@ def test_absurd_behaviour_logprobs_keep_every_number_finite(tmp_path, tiny_model
 
 
 @pytest.mark.parametrize(
-    "args, says",
+    "given, says",
     [
-        (["--lr", "nan"], "--lr must be a finite number above 0, not nan"),
-        (["--lr", "inf"], "--lr must be a finite number above 0, not inf"),
-        (["-n", "1000000"], "-n from 2 to 256"),
-        (["--seed", "1" + "0" * 30], "--seed must be from 0 to 2^63 - 1"),
+        ({"lr": math.nan}, "--lr must be a finite number above 0, not nan"),
+        ({"lr": math.inf}, "--lr must be a finite number above 0, not inf"),
+        ({"n": 10**6}, "-n from 2 to 256"),
+        ({"seed": 10**30}, "--seed must be from 0 to 2^63 - 1"),
     ],
 )
-def test_demo_refuses_numbers_no_run_can_use(tmp_path, args, says):
-    out = rlvr("demo", "--dir", str(tmp_path / "d"), *args)
-    one_line_error(out, 2, says)
+def test_demo_refuses_numbers_no_run_can_use(given, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        DemoOptions(**given)
+
+
+def test_demo_refuses_them_in_one_line(tmp_path):
+    one_line_error(rlvr("demo", "--dir", str(tmp_path / "d"), "--lr", "inf"), 2, "--lr must be a finite number")
     assert not (tmp_path / "d").exists()
 
 

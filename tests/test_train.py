@@ -353,7 +353,7 @@ def test_a_run_killed_reading_stdin_from_a_file_resumes_where_it_stopped(tmp_pat
     data.write_text(jsonl(*fake_rollouts(tokenizer, groups=4)))
     args = [sys.executable, "-m", "rlvrkit.commands.cli", "train", "--ckpt", str(run), "--model", str(tiny_model)]
     with open(data) as stdin:
-        proc = subprocess.Popen([*args, "--batch-groups", "1"], stdin=stdin, stdout=subprocess.PIPE)
+        proc = subprocess.Popen([*args, "--batch-groups", "1", "--loss", "cispo"], stdin=stdin, stdout=subprocess.PIPE)
         steps = [json.loads(proc.stdout.readline())["step"] for _ in range(2)]  # printed after version 2 is out
         proc.send_signal(signal.SIGKILL)
         proc.wait()

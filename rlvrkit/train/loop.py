@@ -224,19 +224,27 @@ def same_input(saved: dict | None, now: dict | None) -> bool:
 def _batches(records, cfg: TrainConfig, skip: int, log) -> Iterator[tuple[list[Scored], Counter, Counter]]:
     """(kept groups with their advantages, drops by reason, groups read: so far and for this batch) for each batch; a
     last partial batch at the end of the input, unless the input ended at a bad line (then the run stops without
-    training on it). The first `skip` groups were trained on before (a resumed run reading the same file again)."""
+    training on it, or on a batch whose last group the bad line cut short). The first `skip` groups were trained on
+    before (a resumed run reading the same file again)."""
     read = Counter()
     groups = _skipping(contiguous_groups(records, records.reject), skip, read, cfg, log)
     dropped: Counter = Counter()
     before = Counter()
     for batch in scored_batches(groups, cfg.rule, cfg.batch_groups, dropped, recorded=True):
-        if len(batch) < cfg.batch_groups and records.failure is not None:
-            return
+        if records.failure is not None and (len(batch) < cfg.batch_groups or _cut(batch[-1].records)):
+            return  # the input ended at a bad line: a partial batch, or a group the bad line cut short
         this = read.copy()
         this.subtract(before)
         yield batch, dropped.copy(), Counter(consumed=read["groups"], read=this["new"], flat=this["flat"])
         before = read.copy()
         dropped.clear()
+
+
+def _cut(group: list[dict]) -> bool:
+    """Whether a group holds fewer records than the rollout said it sampled (sampling.n)."""
+    sampling = group[0].get("sampling")
+    n = sampling.get("n") if isinstance(sampling, dict) else None
+    return isinstance(n, int) and len(group) < n
 
 
 def _skipping(groups, skip: int, read: Counter, cfg: TrainConfig, log) -> Iterator[list[dict]]:
