@@ -96,7 +96,7 @@ def policy_loss(
     adv = advantages.to(logprobs.dtype)
     log_w = (logprobs - old_logprobs.detach()) * mask
     clip = _clip_range(loss, eps_low, eps_high)
-    terms, ratio, clip_active = _terms(loss, logprobs, log_w, adv, mask, clip, _taus(tau_pos, tau_neg))
+    terms, ratio, clip_active = _terms(loss, logprobs, log_w, adv, mask, clip=clip, taus=_taus(tau_pos, tau_neg))
 
     is_weight = None
     if tis is not None:
@@ -146,7 +146,7 @@ def off_policy_keep(logprobs: Tensor, behaviour: Tensor, adv: Tensor, mask: Tens
     return ((adv >= 0) | (drift <= delta)).to(logprobs.dtype)
 
 
-def _terms(loss, logprobs, log_w, adv, mask, clip, taus):
+def _terms(loss, logprobs, log_w, adv, mask, *, clip, taus):
     """(the terms J sums: [N] for gspo and luspo, [N, T] otherwise; the ratio; where the clip is active)."""
     eps_low, eps_high = clip
     if loss in SEQUENCE_LEVEL:
