@@ -266,3 +266,15 @@ def test_the_metrics_lines_are_json_a_plot_reads(tmp_path):
     out = rlvr("plot", str(m), "--ascii")
     assert out.returncode == 0 and "entropy" in out.stdout and "mismatch" not in out.stdout
     assert "KL" not in out.stdout  # zero KL (β = 0) draws no panel
+
+
+def test_a_gradient_that_is_not_finite_stops_the_run_before_any_weight_turns_nan(tmp_path, tiny_model, tokenizer):
+    recs = rollouts(tokenizer, groups=2)
+    for r, a in zip(recs[2:], (1e300, -1e300)):  # score wrote absurd advantages for the second group
+        r["advantage"] = a
+    run = tmp_path / "run"
+    out = rlvr("train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "1", input=jsonl(*recs))
+    lines = [x for x in out.stderr.splitlines() if "error" in x]
+    assert out.returncode == 1 and "Traceback" not in out.stderr and len(lines) == 1, out.stderr
+    assert "step 2: the gradient is not finite (the largest |advantage| in the batch is 1e+300)" in lines[0]
+    assert [m["step"] for m in read_jsonl(out.stdout)] == [1] and os.readlink(run / "latest") == "versions/v000001"

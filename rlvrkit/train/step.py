@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
+from rlvrkit.errors import Failure
 from rlvrkit.train.batch import Sample, collate, micro_batches
 from rlvrkit.train.diagnostics import mismatch_sums, token_entropy
 from rlvrkit.train.dist import Dist, gradient_sync
@@ -90,13 +91,28 @@ def train_batch(
         for k, micro in enumerate(parts):
             with gradient_sync(learner.model, sync=k == len(parts) - 1), autocast(learner.device):
                 sums.update(_backward(learner, micro, size, tis))
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        grad_norm = _finite_or_stop(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm), mine, step + update)
         lr = lr_at(step + update, cfg)
         set_lr(learner.optimizer, lr)
         learner.optimizer.step()
         sums = learner.dist.sum_by_name(sums, learner.device)
         out.append(_step_metrics(sums, grad_norm, lr, time.perf_counter() - start))
     return out
+
+
+def _finite_or_stop(grad_norm, mine: list[Sample], step: int) -> float:
+    """The gradient's norm, when finite; else `Failure` before the optimizer steps, so that no weight turns NaN and
+    the versions already published stay the run's last good ones."""
+    if hasattr(grad_norm, "full_tensor"):  # FSDP2 returns a sharded norm
+        grad_norm = grad_norm.full_tensor()
+    norm = float(grad_norm)
+    if not math.isfinite(norm):
+        largest = max((abs(s.advantage) for s in mine), default=0.0)
+        raise Failure(
+            f"step {step + 1}: the gradient is not finite (the largest |advantage| in the batch is {largest:.3g}); "
+            "the step was not taken, and the run stops at its last version"
+        )
+    return norm
 
 
 def _parts(learner: Learner, mine: list[Sample]) -> list[Micro]:
@@ -225,9 +241,7 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def _step_metrics(sums: dict, grad_norm, lr: float, seconds: float) -> dict:
-    if hasattr(grad_norm, "full_tensor"):  # FSDP2 returns a sharded norm
-        grad_norm = grad_norm.full_tensor()
+def _step_metrics(sums: dict, grad_norm: float, lr: float, seconds: float) -> dict:
     tokens = max(sums.get("tokens", 0.0), 1e-12)
     means = {k: sums.get(k, 0.0) / tokens for k in TOKEN_MEANS}
     # None where nothing was measured: no record of the step carried behaviour logprobs
