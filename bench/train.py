@@ -3,12 +3,16 @@
     python bench/train.py                          # tiny model on the CPU (ours; TRL too if importable)
     python bench/train.py --shape qwen0.5b --lora  # Qwen2.5-0.5B-shaped random model (use a GPU)
     python bench/train.py --trl-python /path/to/venv-with-trl/bin/python
+    python bench/train.py --base /tmp/rlvr-base    # also another checkout of rlvrkit (git archive REV | tar -x -C DIR)
 
 Each engine runs in its own process (so peak memory is its own): a random-weight model of the given shape, one
 synthetic batch (G groups × n completions of random tokens, group-normalised advantages), a warm-up step, then
 --steps timed optimizer steps: forward, GRPO loss, backward, clip, AdamW. Throughput counts prompt and completion
 tokens. MFU uses 6·N + 12·L·d·S FLOPs per token (N parameters, L layers, d hidden size, S sequence length) against
 the peak measured here by a large matmul (bf16 on a GPU, fp32 on the CPU).
+
+Our step computes its diagnostics (entropy, mismatch) on every step, as `rlvr train` does; TRL's computes the entropy
+too. `--base DIR` runs our step from another checkout as well (the engine "base"), to show what a change costs.
 """
 
 from __future__ import annotations
@@ -197,7 +201,7 @@ def child(args) -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         model, tokenizer, config = build(args.shape, device, args.lora, Path(tmp))
-        seconds = (run_ours if args.engine == "ours" else run_trl)(args, model, tokenizer, device)
+        seconds = (run_trl if args.engine == "trl" else run_ours)(args, model, tokenizer, device)
     rows = batch(args, len(tokenizer))
     tokens = sum(len(p) + len(c) for p, c, _ in rows) * args.steps
     params = sum(p.numel() for p in model.parameters())
@@ -224,21 +228,28 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2, help="alternating runs per engine; the best counts")
     ap.add_argument("--device", default=None)
-    ap.add_argument("--engine", choices=["ours", "trl"], help=argparse.SUPPRESS)
+    ap.add_argument("--engine", choices=["ours", "base", "trl"], help=argparse.SUPPRESS)
     ap.add_argument("--trl-python", default=sys.executable, help="interpreter that has trl installed")
+    ap.add_argument("--base", metavar="DIR", help="another checkout of rlvrkit to run as the engine 'base'")
     args = ap.parse_args()
     if args.engine:
         return child(args)
     argv = sys.argv[1:]
-    engines = [("ours", sys.executable)]
+    here = str(Path(__file__).resolve().parent.parent)
+    engines = [("ours", sys.executable, here)]
+    if args.base:
+        engines.append(("base", sys.executable, str(Path(args.base).resolve())))
     if subprocess.run([args.trl_python, "-c", "import trl"], capture_output=True).returncode == 0:
-        engines.append(("trl", args.trl_python))
+        engines.append(("trl", args.trl_python, here))
     else:
         print(f"trl is not importable by {args.trl_python}: TRL column skipped", file=sys.stderr)
     results: dict = {}
     for _ in range(args.rounds):  # alternate the engines and keep each one's best round: fair on a busy machine
-        for engine, python in engines:
-            proc = subprocess.run([python, __file__, *argv, "--engine", engine], capture_output=True, text=True)
+        for engine, python, code in engines:
+            env = {**os.environ, "PYTHONPATH": code}  # which rlvrkit the engine imports
+            proc = subprocess.run(
+                [python, __file__, *argv, "--engine", engine], capture_output=True, text=True, env=env
+            )
             if proc.returncode != 0:
                 print(f"{engine} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
                 continue
@@ -252,10 +263,11 @@ def main() -> None:
         mfu = f"MFU {100 * r['mfu']:5.1f}% (of {r['peak_tflops']:.1f} TFLOP/s measured)"
         print(f"{engine:5s} {r['device']:5s} {r['tokens_per_s']:12,.0f} tokens/s  {r['step_s']:7.3f} s/step  "
               f"peak {r['peak_mem_gib']:6.2f} GiB  {mfu}")  # fmt: skip
-    if len(results) == 2:
-        ours, trl = results["ours"], results["trl"]
-        print(f"ratio ours/trl: {ours['tokens_per_s'] / trl['tokens_per_s']:.2f}x tokens/s, "
-              f"{ours['peak_mem_gib'] / trl['peak_mem_gib']:.2f}x peak memory")  # fmt: skip
+    for other in ("base", "trl"):
+        if "ours" in results and other in results:
+            ours, them = results["ours"], results[other]
+            print(f"ratio ours/{other}: {ours['tokens_per_s'] / them['tokens_per_s']:.2f}x tokens/s, "
+                  f"{ours['peak_mem_gib'] / them['peak_mem_gib']:.2f}x peak memory")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ def demo(
         typer.Option(
             "--dir",
             metavar="DIR",
-            help="Work folder for the tasks, evaluations, checkpoints, metrics, logs and plot (cleared when an "
-            "earlier demo made it; any other folder with files in it is refused).",
+            help="Work folder for the tasks, evaluations, checkpoints, metrics, logs and plot (a rerun replaces what "
+            "an earlier demo made there and keeps anything else; any other folder with files in it is refused).",
         ),
         WORK_FOLDER,
     ] = D.workdir,

@@ -37,12 +37,14 @@ def plot(
         bool, typer.Option("--ascii", help="Sparklines of every curve on stdout instead of a picture.")
     ] = D.ascii,
 ):
-    """Draw training curves: reward, length, clip fraction, KL, entropy, staleness.
+    """Draw training curves: reward, length, entropy, mismatch, staleness, truncation.
 
     Each metrics file (rlvr train writes one line per optimizer step) is one run and one
-    line in every panel, against the step; a panel is drawn for each metric some run
-    has. The length panel is the one the LUSPO paper argues with: train the same task
-    with --loss grpo, gspo and luspo and plot the three runs.
+    line in every panel, against the step; a panel is drawn for each of these metrics
+    some run has, and for clip fraction and KL when some run's are not zero. The length
+    panel is the one the LUSPO paper argues with: train the same task with --loss grpo,
+    gspo and luspo and plot the three runs. Runs are named by --label, else by their
+    file names (with their folders when two share a name).
 
     Examples:
 

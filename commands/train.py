@@ -1,4 +1,4 @@
-"""rlvr train: policy updates from verified rollouts (GRPO, Dr. GRPO, DAPO, GSPO, LUSPO, SRL), resumable."""
+"""rlvr train: policy updates from verified rollouts (GRPO, Dr. GRPO, DAPO, GSPO, LUSPO, CISPO, SAPO, SRL); resumes."""
 
 from __future__ import annotations
 
@@ -107,11 +107,31 @@ def train(
         Optional[float],
         typer.Option(
             "--eps-high",
-            help="Clip range above 1.",
+            help="Clip range above 1 (cispo: the cap on the importance weight itself).",
             show_default=per_loss(lambda loss: recipes.clip(loss)[1]),
             rich_help_panel=LOSS,
         ),
     ] = D.eps_high,
+    sapo_tau_pos: Annotated[
+        Optional[float],
+        typer.Option(
+            "--sapo-tau-pos",
+            metavar="T",
+            help="SAPO's gate temperature for positive advantages.",
+            show_default=f"{recipes.SAPO_TAU[0]:g}",
+            rich_help_panel=LOSS,
+        ),
+    ] = D.sapo_tau_pos,
+    sapo_tau_neg: Annotated[
+        Optional[float],
+        typer.Option(
+            "--sapo-tau-neg",
+            metavar="T",
+            help="SAPO's gate temperature for the other advantages.",
+            show_default=f"{recipes.SAPO_TAU[1]:g}",
+            rich_help_panel=LOSS,
+        ),
+    ] = D.sapo_tau_neg,
     beta: Annotated[
         float, typer.Option("--beta", min=0.0, help="Weight of the k3 KL to the initial policy.", rich_help_panel=LOSS)
     ] = D.beta,
@@ -125,20 +145,41 @@ def train(
         ),
     ] = D.max_tokens,
     tis: Annotated[
-        Optional[Literal["token", "sequence"]],
+        Optional[Literal["token", "sequence", "off"]],
         typer.Option(
             "--tis",
-            help="Truncated importance sampling against the rollout's behaviour logprobs.",
+            help="Truncated importance sampling against the rollout's behaviour logprobs, per token or per sequence; "
+            "off for none.",
+            show_default="sequence when a batch is stale: sampled by an older version, with logprobs",
             rich_help_panel=LOSS,
         ),
     ] = D.tis,
     tis_cap: Annotated[
-        float, typer.Option("--tis-cap", help="Cap C on the importance ratio.", rich_help_panel=LOSS)
+        float, typer.Option("--tis-cap", help="Cap C on the importance ratio (TRL's default).", rich_help_panel=LOSS)
     ] = D.tis_cap,
     tis_mode: Annotated[
         Literal["truncate", "mask"],
         typer.Option("--tis-mode", help="Clamp ratios at C, or drop what exceeds it.", rich_help_panel=LOSS),
     ] = D.tis_mode,
+    off_policy_mask: Annotated[
+        Optional[float],
+        typer.Option(
+            "--off-policy-mask",
+            metavar="DELTA",
+            help="Drop a completion with a negative advantage from the loss when its mean log-ratio of behaviour to "
+            "current policy exceeds DELTA (DeepSeek-V3.2; TRL's off_policy_mask_threshold).",
+            show_default="off",
+            rich_help_panel=LOSS,
+        ),
+    ] = D.off_policy_mask,
+    mask_truncated: Annotated[
+        bool,
+        typer.Option(
+            "--mask-truncated",
+            help="Completions cut at max tokens (finish_reason length) contribute no loss (DAPO's overlong filter).",
+            rich_help_panel=LOSS,
+        ),
+    ] = D.mask_truncated,
     adv: shown(Adv, per_loss(recipes.advantage)) = D.adv,
     std: Std = D.std,
     adv_eps: AdvEps = D.adv_eps,
@@ -221,11 +262,18 @@ def train(
     written atomically, `latest` updated last); rlvr rollout --watch DIR serves it.
     Running again with the same DIR resumes: weights, optimizer, RNG, step, config;
     the options given again override the saved ones (not the model or LoRA shape).
+    Reading the same input file again (-i FILE or < FILE) skips what was trained on.
+
+    Records sampled by an older version than the one being trained are corrected by
+    sequence-level importance sampling (capped at --tis-cap) unless --tis says otherwise.
+    Each metrics line has the policy's entropy, its mismatch with the sampling policy,
+    staleness, truncation, flat groups and where the time went; rlvr plot draws them.
 
     Examples:
 
     \b
       rlvr train --ckpt run --model ./tiny --loss luspo < verified.jsonl
+      rlvr train --ckpt run --model ./tiny --loss cispo --off-policy-mask 0.5 -i verified.jsonl
       rlvr rollout --watch run --model ./tiny < p.jsonl | rlvr verify | rlvr train --ckpt run --model ./tiny
       rlvr train --ckpt run --nproc 2 -i verified.jsonl
     """

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import shutil
@@ -33,8 +34,13 @@ from rlvrkit.jsonl import check_output, write_all
 from rlvrkit.models import check_weights
 from rlvrkit.recipes import CHOICES
 
-MARK = ".rlvr-demo"  # marks a folder the demo made, so a rerun may clear it and nothing else
+MARK = ".rlvr-demo"  # marks a folder the demo made, so a rerun may clear what it made there
+# what the demo writes in its folder; a rerun removes these and keeps anything else
+MADE = (MARK, "train.jsonl", "heldout.jsonl", "before.json", "before-samples.jsonl", "after.json",
+        "after-samples.jsonl", "compare.jsonl", "rollout.log", "verify.log", "train.log", "metrics.jsonl", "run",
+        "curves.png")  # fmt: skip
 MAX_TOKENS = 24  # a worked sum is 19 tokens
+MAX_N = 256  # completions per prompt: more says nothing more about 100 sums
 # The tiny model's learning rates. LUSPO weights each sequence's term by its length (10-20 tokens here), so its steps
 # are that much larger at the same rate; a quarter of the others' keeps it stable (measured: see README, make luspo).
 LEARNING_RATE = {"luspo": 5e-5}
@@ -57,12 +63,14 @@ class DemoOptions:
     def __post_init__(self):
         if self.loss not in CHOICES:
             raise ValueError(f"--loss must be one of {', '.join(CHOICES)}")
-        if self.steps < 1 or self.n < 2:
-            raise ValueError("--steps must be 1 or more and -n 2 or more (a group needs two samples to compare)")
+        if self.steps < 1 or not 2 <= self.n <= MAX_N:
+            raise ValueError(f"--steps must be 1 or more and -n from 2 to {MAX_N} (a group needs two samples)")
         if not 1 <= self.held_out <= 90:
             raise ValueError("--held-out must be between 1 and 90, leaving 10 or more sums to train on")
-        if self.lr is not None and self.lr <= 0:
-            raise ValueError("--lr must be above 0")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"--lr must be a finite number above 0, not {self.lr}")
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"--seed must be from 0 to 2^63 - 1, not {str(self.seed)[:40]}")
 
     @property
     def learning_rate(self) -> float:
@@ -76,7 +84,7 @@ def run_demo(output: str, opts: DemoOptions, log) -> None:
     check_output(output)
     if opts.model:
         check_weights(opts.model)
-    work = prepare_workdir(opts.workdir)
+    work = prepare_workdir(opts.workdir, log)
     model = str(Path(opts.model).resolve()) if opts.model else cached_tiny(log)
     train, held = sums(opts.seed, opts.held_out)
     write_all(work / "train.jsonl", train)
@@ -103,19 +111,34 @@ def sums(seed: int, held_out: int) -> tuple[list[dict], list[dict]]:
     return records[held_out:], records[:held_out]
 
 
-def prepare_workdir(workdir: str) -> Path:
-    """The work folder, empty: created, or cleared when an earlier demo made it. Anything else is refused."""
+def prepare_workdir(workdir: str, log) -> Path:
+    """The work folder, ready: created, or (when an earlier demo made it, or it is empty) cleared of what a demo makes
+    (`MADE`), keeping anything else, which is said. Any other folder, or a file, is refused."""
     work = Path(workdir)
-    if work.exists() and not (work / MARK).exists() and (not work.is_dir() or any(work.iterdir())):
+    if work.exists() and not work.is_dir():
+        raise BadInput(f"{work} is not a folder; name a new one with --dir")
+    if work.exists() and not (work / MARK).exists() and any(work.iterdir()):
         raise BadInput(f"{work} exists and is not a demo folder; name a new one with --dir")
     try:
-        if work.exists():
-            shutil.rmtree(work)
-        work.mkdir(parents=True)
+        work.mkdir(parents=True, exist_ok=True)
+        for name in MADE:
+            _remove(work / name)
         (work / MARK).touch()
     except OSError as err:
         raise Failure(f"cannot prepare {work}: {err.strerror or err}") from None
+    kept = sorted(p.name for p in work.iterdir() if p.name not in MADE)
+    if kept:
+        shown = ", ".join(kept[:3]) + (f" and {len(kept) - 3} more" if len(kept) > 3 else "")
+        log.info(f"kept what the demo did not make in {work}: {shown}")
     return work
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a link (not what it points to) or a folder, if there."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
 
 
 def tiny_folder() -> Path:
@@ -183,13 +206,15 @@ def train_loop(work: Path, model: str, opts: DemoOptions, log) -> None:
 
 def keep_metrics(stream, path: Path, log) -> None:
     """Copy train's metrics lines to `path` as they come, with a row per step on stderr."""
-    log.info("step  reward  length  staleness")
+    log.info("step  reward  length  entropy  staleness  mismatch")
     with open(path, "wb") as out:
         for line in stream:
             out.write(line)
             out.flush()
             m = json.loads(line)
-            log.info(f"{m['step']:4d}  {m['reward_mean']:6.2f}  {m['len_mean']:6.1f}  {m['staleness']:9.1f}")
+            mismatch = "-" if m["mismatch_k3"] is None else f"{m['mismatch_k3']:.4f}"
+            log.info(f"{m['step']:4d}  {m['reward_mean']:6.2f}  {m['len_mean']:6.1f}  {m['entropy']:7.3f}  "
+                     f"{m['staleness']:9.1f}  {mismatch:>8}")  # fmt: skip
 
 
 def compare(work: Path, opts: DemoOptions, log) -> dict:

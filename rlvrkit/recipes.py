@@ -6,7 +6,14 @@
     dapo      0.2, 0.28              group           solve-all, solve-none       1e-6 full, 1e-5 LoRA
     gspo      3e-4, 4e-4             group           none                        1e-6 full, 1e-5 LoRA
     luspo     2e-3, 2.5e-3           group           none                        1e-6 full, 1e-5 LoRA
+    cispo     none, ratio ≤ 5        group           none                        1e-6 full, 1e-5 LoRA
+    sapo      none (soft gate)       group           none                        1e-6 full, 1e-5 LoRA
     srl       as grpo                group           reward std ≤ 0 (constant)   5e-7
+
+CISPO (MiniMax-M1, 2506.13585) caps the importance weight itself at ε_high; 5 is the ε_max ScaleRL (2510.13786)
+recommends and TRL documents. SAPO (2511.20347) has no clip range: its gate's temperatures are τ₊ = 1.0 for positive
+advantages and τ₋ = 1.05 otherwise (TRL's sapo_temperature_pos and _neg). Importance sampling against the behaviour
+policy is capped at 3 (TRL's vllm_importance_sampling_clip_max).
 
 `srl` is a preset, not a loss: SRL's recipe optimises GRPO's objective with its own filter and learning rate. This
 module imports nothing, so the command line can show these defaults without loading torch.
@@ -14,7 +21,7 @@ module imports nothing, so the command line can show these defaults without load
 
 from __future__ import annotations
 
-LOSSES = ("grpo", "dr-grpo", "dapo", "gspo", "luspo")
+LOSSES = ("grpo", "dr-grpo", "dapo", "gspo", "luspo", "cispo", "sapo")
 SEQUENCE_LEVEL = ("gspo", "luspo")
 PRESETS = {"srl": "grpo"}  # preset -> the loss it optimises
 CHOICES = (*LOSSES, *PRESETS)
@@ -26,7 +33,11 @@ DEFAULT_CLIP = {
     "dapo": (0.2, 0.28),
     "gspo": (3e-4, 4e-4),
     "luspo": (2e-3, 2.5e-3),
+    "cispo": (None, 5.0),  # no lower bound; ε_high is the cap on the ratio, not on its distance from 1
+    "sapo": (None, None),  # a soft gate instead of a clip
 }
+SAPO_TAU = (1.0, 1.05)  # (τ₊, τ₋): the gate's temperature for positive and for other advantages
+IS_CAP = 3.0  # the cap C on importance ratios against the behaviour policy
 LEARNING_RATE = {"full": 1e-6, "lora": 1e-5, "srl": 5e-7}
 
 
@@ -35,7 +46,7 @@ def objective(loss: str) -> str:
     return PRESETS.get(loss, loss)
 
 
-def clip(loss: str) -> tuple[float, float]:
+def clip(loss: str) -> tuple[float | None, float | None]:
     return DEFAULT_CLIP[objective(loss)]
 
 

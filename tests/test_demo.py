@@ -83,7 +83,9 @@ def test_reuses_the_tiny_model_from_the_user_cache(tmp_path, tiny_model):
     cached = tmp_path / "cache" / "rlvrkit" / tiny_folder().name
     shutil.copytree(tiny_model, cached)
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    out = rlvr("demo", "--dir", str(tmp_path / "d"), "--steps", "2", "-n", "2", env=env, timeout=600)
+    out = rlvr("demo", "--dir", str(tmp_path / "d"), "--steps", "2", "-n", "2", "--loss", "sapo", env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "building the tiny model" not in out.stderr and str(cached) in out.stderr
     assert json.loads(out.stdout)["steps"] == 2
+    # sapo end to end, the diagnostics shown as it trains
+    assert "step  reward  length  entropy  staleness  mismatch" in out.stderr

@@ -1,11 +1,17 @@
-"""The policy losses against values and gradients derived by hand from the equations in PAPERS.md."""
+"""The policy losses against values and gradients derived by hand from the equations in PAPERS.md, and against TRL's
+own loss code (tests/data/trl_golden.json, written by tests/data/trl_golden.py in a side environment with TRL)."""
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
-from rlvrkit.train.losses import DEFAULT_CLIP, LOSSES, k3, policy_loss
+from rlvrkit.train.losses import DEFAULT_CLIP, LOSSES, k3, off_policy_keep, policy_loss
+
+GOLDEN = json.loads((Path(__file__).parent / "data" / "trl_golden.json").read_text())
+CLIPPED = ("grpo", "dr-grpo", "dapo", "gspo", "luspo")  # min(w·Â, clip(w)·Â): the on-policy value is −mean Â
 
 
 def batch(lengths=(3, 1, 2), advantages=(1.0, -1.0, 0.5), seed=0):
@@ -25,7 +31,7 @@ def grad_of(loss_name, logp, old, adv, mask, **kw):
     return loss.detach(), logp.grad
 
 
-@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("name", CLIPPED)
 def test_on_policy_ratio_is_one_value_is_mean_advantage_and_gradient_is_not_zero(name):
     logp, mask, _ = batch(lengths=(3, 3, 3, 3))
     adv = torch.tensor([1.0, -1.0, 1.0, -1.0])  # group-normalised: mean 0, equal lengths
@@ -191,3 +197,93 @@ def test_errors_name_what_is_missing():
         policy_loss(logp, logp.detach(), adv, mask, loss="grpo", beta=0.1)
     with pytest.raises(ValueError, match="loss must be one of"):
         policy_loss(logp, logp.detach(), adv, mask, loss="ppo")
+
+
+def golden_inputs():
+    x = {k: torch.tensor(v, dtype=torch.float64) for k, v in GOLDEN["inputs"].items()}
+    return x["logprobs"], x["old_logprobs"], x["advantages"], x["mask"], x["behaviour_logprobs"]
+
+
+@pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["name"] for c in GOLDEN["cases"]])
+def test_loss_and_gradient_equal_trls(case):
+    logp, old, adv, mask, behaviour = golden_inputs()
+    logp.requires_grad_()
+    loss = policy_loss(logp, old, adv, mask, behaviour_logprobs=behaviour, **case["rlvrkit"])
+    loss.backward()
+    assert loss.item() == pytest.approx(case["loss"], abs=1e-9)
+    assert torch.allclose(logp.grad, torch.tensor(case["grad"], dtype=torch.float64), rtol=0, atol=1e-9)
+
+
+def test_the_golden_cases_have_the_cap_the_gate_and_the_mask_each_active():
+    logp, old, adv, mask, behaviour = golden_inputs()
+
+    def run(**kw):
+        x = logp.clone().requires_grad_()
+        loss = policy_loss(x, old, adv, mask, behaviour_logprobs=behaviour, **kw)
+        loss.backward()
+        return loss.item(), x.grad
+
+    stats = {}
+    policy_loss(logp, old, adv, mask, loss="cispo", stats=stats)
+    assert 0 < stats["clip_frac"] < 1  # ratios 6.05 and 6.69 exceed the cap 5
+    assert run(loss="cispo")[0] != pytest.approx(run(loss="cispo", eps_high=1e9)[0])
+    # sapo's gate: at w = 6.05 (token 0 of completion 0) the gradient is a sixth of the one at w = 1 (token 2)
+    _, grad = run(loss="sapo")
+    assert abs(grad[0, 0]) < 0.2 * abs(grad[0, 2])
+    assert off_policy_keep(logp, behaviour, adv, mask, 0.5).tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert off_policy_keep(logp, behaviour, adv, mask, 0.0).tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert run(loss="grpo", off_policy_mask=0.5)[0] != pytest.approx(run(loss="grpo")[0])
+
+
+def test_cispo_on_policy_gradient_is_dapos_and_every_token_keeps_a_gradient():
+    logp, mask, adv = batch(lengths=(3, 1, 2))
+    _, g_cispo = grad_of("cispo", logp, logp.detach(), adv, mask)
+    _, g_dapo = grad_of("dapo", logp, logp.detach(), adv, mask)
+    assert torch.allclose(g_cispo, g_dapo, atol=1e-7)
+    # far off-policy, where grpo's clip zeroes a token's gradient, cispo's capped weight still carries it
+    old = logp.detach() - 3.0  # every ratio e³ ≈ 20
+    _, g_grpo = grad_of("grpo", logp, old, torch.ones(3), mask)
+    _, g_cispo = grad_of("cispo", logp, old, torch.ones(3), mask)
+    assert (g_grpo[mask.bool()] == 0).all()
+    assert torch.allclose(g_cispo[mask.bool()], torch.full((6,), -5.0 / 6))  # weight 5 (the cap), Â 1, 6 tokens
+
+
+def test_sapo_on_policy_gradient_is_grpos_and_the_gate_is_soft():
+    logp, mask, adv = batch(lengths=(3, 1, 2))
+    _, g_sapo = grad_of("sapo", logp, logp.detach(), adv, mask)
+    _, g_grpo = grad_of("grpo", logp, logp.detach(), adv, mask)
+    assert torch.allclose(g_sapo, g_grpo, atol=1e-7)  # σ'(0)·4 = 1: the same slope at w = 1
+    # one token, Â = 1: the gradient w·σ'(τ(w−1))·4 shrinks smoothly as w leaves 1, with no cut at 1 ± ε
+    grads = []
+    for ratio in (1.0, 1.1, 1.3, 2.0, 4.0):
+        x = torch.zeros(1, 1, requires_grad=True)
+        policy_loss(x, torch.full((1, 1), -math.log(ratio)), torch.ones(1), torch.ones(1, 1), loss="sapo").backward()
+        g = -x.grad.item()
+        s = 1 / (1 + math.exp(-(ratio - 1)))
+        assert g == pytest.approx(ratio * 4 * s * (1 - s))
+        grads.append(g / ratio)  # the gate's slope
+    assert grads == sorted(grads, reverse=True) and grads[-1] > 0
+
+
+def test_sapo_temperatures_follow_the_sign_of_the_advantage():
+    x = torch.zeros(2, 1, requires_grad=True)
+    old = torch.full((2, 1), -math.log(2.0))  # w = 2 for both
+    adv = torch.tensor([1.0, -1.0])
+    loss = policy_loss(x, old, adv, torch.ones(2, 1), loss="sapo", tau_pos=2.0, tau_neg=5.0)
+    gate = [4 / t / (1 + math.exp(-t * (2 - 1))) for t in (2.0, 5.0)]
+    assert loss.item() == pytest.approx(-(gate[0] - gate[1]) / 2)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_off_policy_mask_drops_only_negative_drifted_sequences(name):
+    logp, mask, _ = batch(lengths=(3, 2, 2))
+    adv = torch.tensor([-1.0, -1.0, 1.0])
+    behaviour = logp.detach().clone()
+    behaviour[0] += 1.0  # drifted by 1 nat per token, negative advantage: dropped at δ = 0.5
+    behaviour[2] += 1.0  # drifted, but positive advantage: kept
+    kw = dict(max_tokens=4, behaviour_logprobs=behaviour)
+    stats = {}
+    _, masked = grad_of(name, logp, logp.detach(), adv, mask, off_policy_mask=0.5, stats=stats, **kw)
+    _, plain = grad_of(name, logp, logp.detach(), adv, mask, **kw)
+    assert (masked[0] == 0).all() and torch.allclose(masked[1:], plain[1:], atol=1e-7)
+    assert stats["off_policy_masked"] == pytest.approx(1 / 3)

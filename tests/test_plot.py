@@ -64,3 +64,20 @@ def test_bad_input_exits_2(tmp_path, args, says):
     paths = {"bad": bad, "good": good, "empty": tmp_path / "empty.jsonl", "tmp": tmp_path}
     out = rlvr("plot", *[a.format(**paths) for a in args])
     assert out.returncode == 2 and says.format(**paths) in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_default_panels_are_the_ones_that_move(tmp_path):
+    rows = [{"step": i, "reward_mean": 0.1 * i, "len_mean": 10, "entropy": 1 - 0.1 * i, "mismatch_k3": 0.001 * i,
+             "staleness": i % 3, "truncated_frac": 0.0, "clip_frac": 0.0, "kl": 0.0, "grad_norm": 1.0}
+            for i in range(1, 6)]  # fmt: skip
+    m = tmp_path / "m.jsonl"
+    m.write_text(jsonl(*rows))
+    out = rlvr("plot", str(m), "-o", str(tmp_path / "c.svg"))
+    assert out.returncode == 0, out.stderr
+    svg = (tmp_path / "c.svg").read_text()
+    for title in ("reward", "response length", "entropy", "mismatch", "staleness", "truncated"):
+        assert title in svg
+    assert "clip fraction" not in svg and "KL to the reference" not in svg  # zero by construction here
+    rows[2]["clip_frac"] = 0.05  # a second update per batch: the clip bites, and its panel appears
+    m.write_text(jsonl(*rows))
+    assert "clip fraction" in rlvr("plot", str(m), "--ascii").stdout

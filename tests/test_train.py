@@ -1,5 +1,7 @@
 """`rlvr train` on the tiny model: layout, metrics, checkpoints that survive SIGKILL, resume, and torchrun."""
 
+import json
+import math
 import os
 import random
 import signal
@@ -9,7 +11,7 @@ import time
 
 import pytest
 import torch
-from conftest import jsonl, read_jsonl, rlvr
+from conftest import jsonl, read_jsonl, rlvr, shell
 
 from rlvrkit import checkpoint
 from rlvrkit.train.batch import Sample, collate, micro_batches
@@ -294,3 +296,74 @@ def test_learning_rate_schedules():
     assert [lr_at(s, cfg) for s in range(7)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
     cfg, _ = resolve({"model": "/m", "lr": 1.0, "lr_schedule": "cosine", "max_steps": 4})
     assert [round(lr_at(s, cfg), 4) for s in range(5)] == [1.0, 0.8536, 0.5, 0.1464, 0.0]
+
+
+def own_logprobs(model_dir, recs, shift=0.0):
+    """The records with `logprobs` set to the model's own log-probabilities of their completions, plus `shift`."""
+    from rlvrkit.models import load_model
+
+    model = load_model(model_dir)
+    samples = [Sample(r["prompt_ids"], r["completion_ids"], None, 0.0, 0.0, 1.0, 0) for r in recs]
+    with torch.no_grad():
+        logp = completion_logprobs(model, collate(samples, 0, "cpu"))
+    for r, row in zip(recs, logp):
+        r["logprobs"] = [float(x) + shift for x in row[: len(r["completion_ids"])]]
+    return recs
+
+
+def test_diagnostics_measure_entropy_mismatch_truncation_flat_groups_and_time(tmp_path, tiny_model, tokenizer):
+    recs = own_logprobs(tiny_model, fake_rollouts(tokenizer, groups=4), shift=0.5)  # μ = π·e^0.5 on every token
+    for r in recs[:4]:
+        r["reward"] = 1.0  # group p0: every reward the same
+    for r in recs[4:7]:
+        r["finish_reason"] = "length"
+    out = train(tmp_path / "run", tiny_model, "--batch-groups", "4", "--loss", "sapo", input=jsonl(*recs))
+    assert out.returncode == 0, out.stderr
+    (m,) = read_jsonl(out.stdout)
+    assert 0 < m["entropy"] < math.log(len(tokenizer)) + 1e-4  # nats, at most log |V|
+    assert m["mismatch_log_ratio"] == pytest.approx(0.5, abs=1e-4)  # log μ − log π = 0.5 on every token
+    assert m["mismatch_k3"] == pytest.approx(math.exp(-0.5) - 1 + 0.5, abs=1e-4)  # r = e^−0.5: r − 1 − log r
+    assert m["truncated_frac"] == 3 / 16 and m["zero_spread_frac"] == 1 / 4
+    assert m["tis"] == "off" and m["off_policy_masked"] == 0.0  # fresh samples (version 0 trains version 0)
+    assert m["wait_s"] >= 0 and m["compute_s"] > 0 and m["publish_s"] > 0
+
+
+def test_stale_batches_get_importance_sampling_unless_off_and_truncated_ones_can_go(tmp_path, tiny_model, tokenizer):
+    recs = own_logprobs(tiny_model, fake_rollouts(tokenizer, groups=4))  # all sampled by version 0
+    for r in recs:
+        r["finish_reason"] = "length"  # every completion cut at max tokens
+    out = train(tmp_path / "run", tiny_model, "--batch-groups", "2", "--lr", "1e-2", input=jsonl(*recs))
+    first, second = read_jsonl(out.stdout)
+    assert first["tis"] == "off" and second["tis"] == "sequence" and second["staleness"] == 1
+    assert first["is_ratio_mean"] == 1.0 and second["is_ratio_mean"] != pytest.approx(1.0, abs=1e-3)
+    assert second["mismatch_k3"] > first["mismatch_k3"]  # one update later the policy has moved from the sampler
+    assert out.stderr.count("sequence-level importance sampling (cap 3) corrects them; --tis off") == 1
+    assert first["truncated_frac"] == 1.0 and first["grad_norm"] > 0
+    # --tis off: no correction; --mask-truncated: the cut completions give no loss, so no gradient
+    off = train(tmp_path / "off", tiny_model, "--batch-groups", "2", "--tis", "off", "--mask-truncated",
+                input=jsonl(*recs))  # fmt: skip
+    assert [(m["tis"], m["grad_norm"]) for m in read_jsonl(off.stdout)] == [("off", 0.0), ("off", 0.0)]
+    assert "importance" not in off.stderr
+
+
+def test_a_run_killed_reading_stdin_from_a_file_resumes_where_it_stopped(tmp_path, tiny_model, tokenizer):
+    """`rlvr train --ckpt run … < file`, SIGKILLed after two steps, then run again the same way: it skips the two
+    groups it trained on. From a pipe it cannot know, and says so in one line."""
+    run, data = tmp_path / "run", tmp_path / "scored.jsonl"
+    data.write_text(jsonl(*fake_rollouts(tokenizer, groups=4)))
+    args = [sys.executable, "-m", "rlvrkit.commands.cli", "train", "--ckpt", str(run), "--model", str(tiny_model)]
+    with open(data) as stdin:
+        proc = subprocess.Popen([*args, "--batch-groups", "1", "--loss", "cispo"], stdin=stdin, stdout=subprocess.PIPE)
+        steps = [json.loads(proc.stdout.readline())["step"] for _ in range(2)]  # printed after version 2 is out
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert steps == [1, 2] and os.readlink(run / "latest") == "versions/v000002"
+    with open(data) as stdin:
+        again = rlvr("train", "--ckpt", str(run), stdin=stdin)
+    assert again.returncode == 0, again.stderr
+    assert [m["step"] for m in read_jsonl(again.stdout)] == [3, 4]
+    assert "skipping the first 2 groups of stdin" in again.stderr
+    piped = shell(f"cat {data} | rlvr train --ckpt {run} --max-steps 5")
+    assert [m["step"] for m in read_jsonl(piped.stdout)] == [5]
+    (warning,) = [line for line in piped.stderr.splitlines() if "cannot be matched" in line]
+    assert "stdin is not a regular file" in warning and "-i FILE or < FILE" in warning

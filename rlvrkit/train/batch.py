@@ -1,7 +1,8 @@
 """From verified rollout records to padded tensors: the samples of a batch, its micro-batches, and their layout.
 
 A sample is one completion to learn from: the token ids rollout recorded (no re-tokenising guesswork), its advantage,
-the behaviour logprobs, the sampling temperature and the policy version that produced it.
+the behaviour logprobs, the sampling temperature, the policy version that produced it, and whether it was cut at
+max tokens (finish_reason "length").
 
 Layout of a micro-batch: prompts are left-padded and completions right-padded, so every completion starts at the same
 column P (the longest prompt) and the logits for all completion tokens are the last C + 1 positions of the forward
@@ -11,9 +12,12 @@ reproduces the logprobs rollout recorded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from rlvrkit.errors import InvalidRecord
 from rlvrkit.groups import Scored
+from rlvrkit.records import check_train_record
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Sample:
     reward: float
     temperature: float
     version: int
+    truncated: bool = False
 
     @property
     def tokens(self) -> int:
@@ -51,7 +56,30 @@ def _sample(rec: dict, advantage: float) -> Sample:
         reward=float(rec["reward"]),
         temperature=float(temperature),
         version=int(policy.get("version") or 0),
+        truncated=rec.get("finish_reason") == "length",
     )
+
+
+def record_check(vocab: int):
+    """The check of a record this model can train on: rlvr's train record (rlvrkit.records), token ids below the
+    model's vocabulary size, a sampling temperature that is a number at least 0, a policy version that is a whole
+    number at least 0. Raises `InvalidRecord`, which the reader reports with the line."""
+
+    def check(rec: dict) -> None:
+        check_train_record(rec)
+        for key in ("prompt_ids", "completion_ids"):
+            if any(i >= vocab for i in rec[key]):
+                raise InvalidRecord(f"'{key}' holds {max(rec[key])}, beyond the model's {vocab} tokens")
+        sampling = rec.get("sampling") if isinstance(rec.get("sampling"), dict) else {}
+        t = sampling.get("temperature")
+        if t is not None and (type(t) not in (int, float) or not math.isfinite(t) or t < 0):
+            raise InvalidRecord(f"'sampling.temperature' must be a number at least 0, not {t!r:.40}")
+        policy = rec.get("policy") if isinstance(rec.get("policy"), dict) else {}
+        v = policy.get("version")
+        if v is not None and (type(v) is not int or not 0 <= v < 2**53):
+            raise InvalidRecord(f"'policy.version' must be a whole number at least 0, not {v!r:.40}")
+
+    return check
 
 
 def micro_batches(samples: list[Sample], budget: int) -> list[list[Sample]]:
@@ -101,6 +129,8 @@ def collate(samples: list[Sample], pad_id: int, device):
         "targets": torch.tensor(targets, device=device),
         "mask": torch.tensor(comp_mask, device=device, dtype=torch.float32),
         "behaviour": torch.tensor(behaviour, device=device, dtype=torch.float32),
+        "has_behaviour": torch.tensor([s.behaviour is not None for s in samples], device=device),
+        "truncated": torch.tensor([s.truncated for s in samples], device=device),
         "advantages": torch.tensor([s.advantage for s in samples], device=device, dtype=torch.float32),
         "temperature": torch.tensor([s.temperature for s in samples], device=device, dtype=torch.float32),
         "completion_len": C,

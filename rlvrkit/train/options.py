@@ -12,6 +12,7 @@ that changes --loss gets the new loss's defaults.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +50,13 @@ class TrainConfig:
     min_std: float | None = None
     solved_at: float = 1.0
     max_tokens: int | None = None  # dr-grpo's constant; None: the records' sampling.max_tokens
-    tis: str | None = None  # token | sequence
-    tis_cap: float = 2.0
+    sapo_tau_pos: float | None = None
+    sapo_tau_neg: float | None = None
+    tis: str | None = None  # token | sequence | off; None: sequence when a batch is stale (see `correction`)
+    tis_cap: float = recipes.IS_CAP
     tis_mode: str = "truncate"
+    off_policy_mask: float | None = None  # δ of DeepSeek-V3.2's off-policy sequence mask
+    mask_truncated: bool = False
     batch_groups: int = 8
     updates_per_batch: int = 1
     micro_tokens: int = 8192
@@ -79,6 +84,22 @@ class TrainConfig:
     def clip(self) -> tuple[float, float]:
         low, high = recipes.clip(self.loss)
         return (low if self.eps_low is None else self.eps_low, high if self.eps_high is None else self.eps_high)
+
+    @property
+    def taus(self) -> tuple[float, float]:
+        """SAPO's gate temperatures (τ₊, τ₋)."""
+        pos, neg = recipes.SAPO_TAU
+        return (
+            pos if self.sapo_tau_pos is None else self.sapo_tau_pos,
+            neg if self.sapo_tau_neg is None else self.sapo_tau_neg,
+        )
+
+    def correction(self, stale: bool) -> str | None:
+        """The importance-sampling level for a batch: --tis as given; unset, sequence-level when the batch is stale
+        (records sampled by an older version, with behaviour logprobs), none otherwise; `off`, none."""
+        if self.tis is None:
+            return "sequence" if stale else None
+        return None if self.tis == "off" else self.tis
 
     @property
     def learning_rate(self) -> float:
@@ -117,6 +138,7 @@ def resolve(opts: TrainOptions, saved: dict | None = None) -> tuple[TrainConfig,
     line set. Returns them and the settings that changed from the saved run (a structural change is refused)."""
     if saved is None:
         validate(opts.config)
+        check_relevant(opts.config, opts.given)
         return opts.config, []
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     merged = {k: v for k, v in saved.items() if k in known}
@@ -136,7 +158,28 @@ def resolve(opts: TrainOptions, saved: dict | None = None) -> tuple[TrainConfig,
     except TypeError as err:
         raise Failure(f"the saved config of this run is unreadable: {err}") from None
     validate(cfg)
+    check_relevant(cfg, opts.given)
     return cfg, changed
+
+
+def check_relevant(cfg: TrainConfig, given: frozenset[str]) -> None:
+    """Refuse a loss setting given on the command line that the run's loss does not read."""
+    unread = {
+        "cispo": ("eps_low", "sapo_tau_pos", "sapo_tau_neg"),
+        "sapo": ("eps_low", "eps_high"),
+    }.get(cfg.objective, ("sapo_tau_pos", "sapo_tau_neg"))
+    for key in unread:
+        if key in given:
+            flag = "--" + key.replace("_", "-")
+            why = _WHY["sapo_tau" if key.startswith("sapo_tau") else cfg.objective]
+            raise BadInput(f"{flag} does nothing with --loss {cfg.loss}: {why}")
+
+
+_WHY = {
+    "cispo": "cispo caps the ratio from above only (--eps-high, 5 by default)",
+    "sapo": "sapo has no clip range; its soft gate's temperatures are --sapo-tau-pos and --sapo-tau-neg",
+    "sapo_tau": "the temperatures are sapo's (--loss sapo)",
+}
 
 
 def _norm(value):
@@ -152,12 +195,41 @@ def validate(cfg: TrainConfig) -> None:
         (cfg.lr_schedule not in SCHEDULES, f"unknown --lr-schedule {cfg.lr_schedule!r}"),
         (cfg.lr_schedule != "constant" and cfg.max_steps is None, f"a {cfg.lr_schedule} schedule decays over "
          "--max-steps: give it"),
-        (cfg.tis not in (None, "token", "sequence"), "--tis takes token or sequence"),
+        (cfg.tis not in (None, "token", "sequence", "off"), "--tis takes token, sequence or off"),
         (cfg.tis_mode not in ("truncate", "mask"), "--tis-mode takes truncate or mask"),
-        (cfg.beta < 0, "--beta must be >= 0"),
+        *_numbers(cfg),
         (min(cfg.batch_groups, cfg.updates_per_batch, cfg.micro_tokens, cfg.save_every, cfg.keep) < 1,
          "--batch-groups, --updates-per-batch, --micro-tokens, --save-every and --keep must be >= 1"),
     ]  # fmt: skip
     for bad, message in problems:
         if bad:
             raise BadInput(message)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _numbers(cfg: TrainConfig) -> list[tuple[bool, str]]:
+    """(bad, message) for every number setting: finite, and in its range (NaN compares false, so test for good)."""
+    ranges = {
+        "lr": (cfg.lr, " above 0", lambda v: v > 0),
+        "eps_low": (cfg.eps_low, " at least 0", lambda v: v >= 0),
+        "eps_high": (cfg.eps_high, " at least 0", lambda v: v >= 0),
+        "beta": (cfg.beta, " at least 0", lambda v: v >= 0),
+        "weight_decay": (cfg.weight_decay, " at least 0", lambda v: v >= 0),
+        "max_grad_norm": (cfg.max_grad_norm, " above 0", lambda v: v > 0),
+        "tis_cap": (cfg.tis_cap, " above 0", lambda v: v > 0),
+        "sapo_tau_pos": (cfg.sapo_tau_pos, " above 0", lambda v: v > 0),
+        "sapo_tau_neg": (cfg.sapo_tau_neg, " above 0", lambda v: v > 0),
+        "off_policy_mask": (cfg.off_policy_mask, "", lambda v: True),
+        "adv_eps": (cfg.adv_eps, " at least 0", lambda v: v >= 0),
+        "min_std": (cfg.min_std, " at least 0", lambda v: v >= 0),
+        "solved_at": (cfg.solved_at, "", lambda v: True),
+        "seed": (cfg.seed, " from 0 to 2^63 - 1", lambda v: 0 <= v < 2**63),
+    }
+    return [
+        (value is not None and not (_finite(value) and good(value)),
+         f"--{key.replace('_', '-')} must be a finite number{what}, not {str(value)[:40]}")
+        for key, (value, what, good) in ranges.items()
+    ]  # fmt: skip
