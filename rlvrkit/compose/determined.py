@@ -64,6 +64,9 @@ FIXED = [  # (value, what follows the number, a word near it that fixes the coun
 ]
 _BEFORE_UNIT = r"(?:\s|\$|\}|\\text\{|\\mbox\{|-)*(?:"
 FIXED = [(v, re.compile(_BEFORE_UNIT + u + ")", re.I), re.compile(k, re.I)) for v, u, k in FIXED]
+_FIXED_BY_VALUE: dict[int, list] = {}
+for _value, _unit, _key in FIXED:
+    _FIXED_BY_VALUE.setdefault(_value, []).append((_unit, _key))
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -189,7 +192,7 @@ def _argument(text: str, at: int) -> tuple[int, int]:
 
 def _fixed(text: str, c) -> bool:
     """Whether the wording fixes the count `c` states (its value, the word after it, a word near it)."""
-    for value, unit, key in FIXED:
-        if c.value == value and unit.match(text, c.end) and key.search(text, max(0, c.start - 150), c.end + 150):
+    for unit, key in _FIXED_BY_VALUE.get(c.value, ()):
+        if unit.match(text, c.end) and key.search(text, max(0, c.start - 150), c.end + 150):
             return True
     return False

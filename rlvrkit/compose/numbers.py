@@ -67,7 +67,8 @@ _FRACTION = re.compile(r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\
 _YEAR_BEFORE = re.compile(r"(?i)\b(?:in|year|since|from|until|by|of|during|before|after|early|late)\s+$")
 _ERA = re.compile(r"\s*(?:AD|BC|CE|BCE|A\.D\.|B\.C\.)\b")
 _SENTENCE_END = re.compile(r"[.?!](?:\$|\\\])?(?=\s|$)|\n")
-_SCRIPT = {"^": re.compile(r"\^\s*$"), "_": re.compile(r"_\s*$")}
+_SCRIPT = re.compile(r"([\^_])\s*$")
+_BRACE = re.compile(r"(?<!\\)[{}]")
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,14 @@ class _Blocked:
 
     def __init__(self, text: str, spans: SpanMap):
         figure = [(s.start, s.end) for s in spans.spans if s.figure]
+        scripts = _script_groups(text)
         self.kinds = [
             ("figure code", figure, [0]),
             ("label", [m.span() for m in _LABEL.finditer(text)], [0]),
             ("layout", [m.span() for m in _LAYOUT.finditer(text)], [0]),
             ("answer format", _format_stretches(text), [0]),
-            ("exponent", _script_groups(text, "^"), [0]),
-            ("subscript or base", _script_groups(text, "_"), [0]),
+            ("exponent", scripts["^"], [0]),
+            ("subscript or base", scripts["_"], [0]),
         ]
 
     def reason(self, at: int) -> str | None:
@@ -131,18 +133,22 @@ def _format_stretches(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _script_groups(text: str, mark: str) -> list[tuple[int, int]]:
-    """The outermost braced groups that follow `mark` (``^{…}``, ``_{…}``), in order, found in one pass."""
-    out, stack = [], []  # the open groups: (start, a script group, inside one)
-    for i, c in enumerate(text):
-        if c == "{" and (i == 0 or text[i - 1] != "\\"):
-            inside = bool(stack) and (stack[-1][1] or stack[-1][2])
-            stack.append((i, not inside and _SCRIPT[mark].search(text, max(0, i - 8), i) is not None, inside))
-        elif c == "}" and stack and text[i - 1] != "\\":
-            start, script, _ = stack.pop()
-            if script:
-                out.append((start, i + 1))
-    return sorted(out)
+def _script_groups(text: str) -> dict[str, list[tuple[int, int]]]:
+    """The outermost braced groups that follow ``^`` and ``_`` (``^{…}``, ``_{…}``), in order, by mark: one pass over
+    the braces."""
+    out: dict[str, list[tuple[int, int]]] = {"^": [], "_": []}
+    stack = []  # the open groups: (start, the mark it follows or "", inside a script group)
+    for m in _BRACE.finditer(text):
+        i = m.start()
+        if text[i] == "{":
+            inside = bool(stack) and (bool(stack[-1][1]) or stack[-1][2])
+            mark = _SCRIPT.search(text, max(0, i - 8), i)
+            stack.append((i, mark.group(1) if mark and not inside else "", inside))
+        elif stack:
+            start, mark, _ = stack.pop()
+            if mark:
+                out[mark].append((start, i + 1))
+    return {mark: sorted(groups) for mark, groups in out.items()}
 
 
 def _context(text: str, s: int, e: int, math: bool) -> str | None:

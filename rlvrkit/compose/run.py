@@ -18,6 +18,7 @@ over the qKs kept from the first (in memory).
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -168,11 +169,19 @@ def read_first(path: str, source: Source, log) -> list[Problem]:
     return pool
 
 
+def _not_written(first: str, outputs: list[str | None]) -> None:
+    """BadInput when --first is the file an output would replace (through links too): refused before any work."""
+    for path in outputs:
+        if path not in (None, "-") and first != "-" and os.path.exists(path) and os.path.samefile(first, path):
+            raise BadInput(f"--first {first} and the output {path} are the same file: writing would replace it")
+
+
 def run_compose(source: Source, output: str, opts: ComposeOptions, log) -> None:
     """`rlvr compose`: composed prompt records from the records of `source` (the last problems) to `output`."""
     check_streams(source, output)
     if opts.first is not None:
         check_input(opts.first)
+        _not_written(opts.first, [output, source.rejects])
     pool = read_first(opts.first, source, log) if opts.first is not None else None
     phraser = None
     if opts.llm is not None:

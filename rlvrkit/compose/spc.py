@@ -28,6 +28,7 @@ from rlvrkit.records import GROUP_TAGS, SUMMARY_FIELDS, reference_text
 
 SEP = "\n\n"
 NAMES = "XYZWUVTSRPQMNKHGF"  # variable names, in the order they are tried
+MAX_TEXT = 100_000  # characters of a last problem (MATH's longest has 4,309); its numbers are found in linear time
 TASKS = ("math", "mcq")  # the verifiers a composed prompt can keep: its answer is the last problem's
 # Fields of the last problem that would be wrong on the composed prompt: its text, and score's statistics about it.
 NOT_PASSED = frozenset(("id", "prompt", "messages", "answer", "meta", "solution", "task", *SUMMARY_FIELDS, *GROUP_TAGS))
@@ -65,6 +66,8 @@ class Problem:
         task = self.rec.get("task")
         if task is not None and task not in TASKS:
             return f"q2: task {task!r} cannot be composed"
+        if len(self.text) > MAX_TEXT:
+            return f"q2: text over {MAX_TEXT:,} characters"
         found = to_replace(self.text)
         return found if isinstance(found, Constant) else f"q2: {found}"
 
