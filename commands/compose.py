@@ -30,7 +30,9 @@ def compose(
     ] = D.first,
     depth: Annotated[
         int,
-        typer.Option("--depth", min=2, help="Problems per composed prompt (K: q1 → ... → qK).", rich_help_panel=PAIRS),
+        typer.Option(
+            "--depth", min=2, help="Problems per composed prompt (K: q1 → ... → qK), at most 9.", rich_help_panel=PAIRS
+        ),
     ] = D.depth,
     candidates: Annotated[
         int,

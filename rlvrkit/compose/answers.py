@@ -39,8 +39,8 @@ MAX_ANSWER = 1000  # characters: a longer answer is not read (MATH's longest has
 NUMBER_RULES = ("integer", "fraction", "decimal", "radical", "pi")
 _WRAPPERS = re.compile(r"^\s*(?:\$+|\\\(|\\\[)\s*|\s*(?:\$+|\\\)|\\\])\s*$|^\s*\\boxed\s*\{(.*)\}\s*$")
 _UNIT_TEXT = re.compile(r"\s*(?:\\(?:text|mbox|textnormal|mathrm)\s*\{\s*[A-Za-z][^{}]*\}\s*(?:\^\s*\{?\d\}?)?)+\s*$")
-_E_NOTATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))[eE]([-+]?\d+)")
-_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_E_NOTATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))[eE]([-+]?\d+)", re.ASCII)
+_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
 _RATIO_ASKED = re.compile(r"(?i)\bratios?\b|\bodds\b")
 _MATRIX = re.compile(r"\\begin\{[pbvB]?matrix\}(.*)\\end\{[pbvB]?matrix\}", re.S)
 
@@ -93,7 +93,7 @@ def _letter(a: str, rec: dict) -> Reading | None:
 
 
 def _digits(a: str, rec: dict) -> Reading | None:
-    m = re.fullmatch(r"([0-9A-Za-z]+)_\{?\s*(\d+)\s*\}?", a)
+    m = re.fullmatch(r"([0-9A-Za-z]+)_\{?\s*([0-9]+)\s*\}?", a)
     if m is None or not 2 <= int(m.group(2)) <= 36 or int(m.group(2)) == 10:
         return None
     digits, base = m.group(1), int(m.group(2))
@@ -151,7 +151,7 @@ def _exact(text: str, rounded: bool = False) -> tuple[object | None, str]:
         value = number(text)
     except ValueError:
         return None, ""
-    plain = re.fullmatch(r"-?(\d*)\.?(\d*)", text)
+    plain = re.fullmatch(r"-?([0-9]*)\.?([0-9]*)", text)
     if rounded and plain and value != 0:
         return value, _figures(len((plain.group(1) + plain.group(2)).strip("0")))
     places = len(plain.group(2)) if plain else 0

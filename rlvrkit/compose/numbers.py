@@ -44,7 +44,8 @@ _LITERAL = re.compile(
     r"|(?<![\d/.^_])\d+/\d+(?![\d/]))"
     r"|(?P<grouped>(?<![\d.])\d{1,3}(?:(?:,|\{,\}|,\\!)\d{3})+(?:\.\d+)?(?![\d,]))"
     r"|(?P<decimal>\d+\.\d+|(?<!\d)\.\d+)"
-    r"|(?P<integer>\d+)"
+    r"|(?P<integer>\d+)",
+    re.ASCII,
 )
 _LABEL = re.compile(
     r"(?i:\b(?:problems?|figures?|figs?\.|exercises?|examples?|tables?|chapters?|sections?|equations?|eqs?\.|"
@@ -63,7 +64,7 @@ _FORMAT = re.compile(
     r"(?:fraction|decimal|percent|mixed number|integer|whole number)|round(?:ed)? (?:to|off|your)|"
     r"separated by commas|interval notation"
 )
-_FRACTION = re.compile(r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))|(\d+)/(\d+)")
+_FRACTION = re.compile(r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))|(\d+)/(\d+)", re.ASCII)
 _YEAR_BEFORE = re.compile(r"(?i)\b(?:in|year|since|from|until|by|of|during|before|after|early|late)\s+$")
 _ERA = re.compile(r"\s*(?:AD|BC|CE|BCE|A\.D\.|B\.C\.)\b")
 _SENTENCE_END = re.compile(r"[.?!](?:\$|\\\])?(?=\s|$)|\n")
@@ -163,6 +164,8 @@ def _context(text: str, s: int, e: int, math: bool) -> str | None:
     if re.search(r"[A-Za-z]$", before) or (not math and re.match(r"[A-Za-z]", after)):
         return "glued to a name"
     if re.search(r"\d\.$|#\s*$", before) or re.match(r"\.\d|[eE][-+]?\d|\\overline", after):
+        return "part of a larger number"
+    if (before and before[-1].isdigit()) or (after and after[0].isdigit()):  # a digit of another script: ``3٣4``
         return "part of a larger number"
     if re.match(r",\d{3}(?!\d)", after) or (re.fullmatch(r"\d{3}", text[s:e]) and re.search(r"\d,$", before)):
         return "ambiguous comma"

@@ -30,11 +30,11 @@ MAX_TERMS = 1024  # terms of an expression once expanded (what the exact compari
 _LOG2_10 = math.log2(10)
 
 _DROPPED = re.compile(r"\\left|\\right|\\displaystyle|\\[!,;: ]|~|\\mathrm\{\s*\}")
-_THOUSANDS = re.compile(r"(?<=\d)(?:\{,\}|,\\!)(?=\d{3}(?!\d))")
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+|\\[A-Za-z]+|[A-Za-z]|[-+*/^(){}\[\]!])")
+_THOUSANDS = re.compile(r"(?<=\d)(?:\{,\}|,\\!)(?=\d{3}(?!\d))", re.ASCII)
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+|\\[A-Za-z]+|[A-Za-z]|[-+*/^(){}\[\]!])", re.ASCII)
 _RENAMED = {"\\dfrac": "\\frac", "\\tfrac": "\\frac", "\\cdot": "*", "\\times": "*", "\\div": "/"}
 _STARTS_ATOM = re.compile(r"\d|\.|\\(?:frac|sqrt|pi)$|[A-Za-z]$|[({]")
-_LITERAL = re.compile(r"(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?")
+_LITERAL = re.compile(r"(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?", re.ASCII)
 
 
 class TooLarge(Exception):
