@@ -503,3 +503,18 @@ def test_cross_domain_definitions_from_rounded_references_state_the_rounding():
 def test_exponents_are_written_in_braces():
     definition = read("2x^{10} + 3x").definition("X")
     assert definition == "Let X be the coefficient of $x^{10}$ in the answer to the problem above."
+
+
+def test_a_phrased_definition_keeps_the_rounding_and_the_unit():
+    from rlvrkit.compose.phrase import judge
+
+    reading = read("-1.49", {"approximate": True, "unit": "$10^{-26} \\mathrm{~J}$"})
+    unit, rounding = "expressed in units of $10^{-26} \\mathrm{~J}$", "rounded to 3 significant figures"
+    value = "\nVALUE: -1.49"
+    kept = f"DEFINITION: Let $X$ be the answer to the problem above, {unit}, {rounding}." + value
+    assert judge(kept, reading, "$X$")[1] == "phrased"
+    assert "drops 'rounded to" in judge(f"DEFINITION: Let $X$ be the answer above, {unit}." + value, reading, "$X$")[1]
+    assert "drops 'expressed" in judge(f"DEFINITION: Let $X$ be the answer, {rounding}." + value, reading, "$X$")[1]
+    assert judge("DEFINITION: Let $X$ be the answer.\nVALUE: 10^{10^{10}}", reading, "$X$")[1] == (
+        "a value that cannot be read"
+    )

@@ -29,7 +29,7 @@ from rlvrkit.compose.selfcheck import check
 from rlvrkit.compose.spc import Chain, Problem, plan, record
 from rlvrkit.errors import BadInput
 from rlvrkit.jsonl import Source, check_input, check_streams, read_all, streams, windows
-from rlvrkit.records import Skipped, check_answer, check_id, check_text
+from rlvrkit.records import Skipped, check_answer, check_id, check_text, plural
 
 WINDOW = 64  # chains composed together (one batch for the model with --llm)
 SMALL = (0, 1, 2)  # replaced values the summary reports the share of
@@ -68,7 +68,8 @@ class Counts:
         """``40 pairs tried, 36 composed (30 distinct last problems); by q1's rule, composed/tried: integer 30/32, …;
         4 skipped: …; 0 failed the self-check; replaced values 0, 1 or 2: 2.8% (1 of 36)``"""
         made = sum(self.composed.values())
-        line = f"{self.tried} {self.unit} tried, {made} composed ({len(self.lasts)} distinct last problems)"
+        lasts = f"{len(self.lasts)} distinct {plural('last problem', len(self.lasts))}"
+        line = f"{self.tried} {self.unit} tried, {made} composed ({lasts})"
         rules = [(rule, n) for rule, n in self.tried_by.most_common() if not rule.startswith("q1:")]
         if rules:
             line += "; by q1's rule, composed/tried: " + ", ".join(f"{r} {self.composed[r]}/{n}" for r, n in rules)
