@@ -31,7 +31,9 @@ def compose(
     ] = D.first,
     depth: Annotated[
         int,
-        typer.Option("--depth", min=2, help="Problems per composed prompt (K: q1 → ... → qK).", rich_help_panel=PAIRS),
+        typer.Option(
+            "--depth", min=2, help="Problems per composed prompt (K: q1 → ... → qK), at most 9.", rich_help_panel=PAIRS
+        ),
     ] = D.depth,
     candidates: Annotated[
         int,
@@ -49,7 +51,9 @@ def compose(
             "--pairs",
             min=1,
             metavar="N",
-            help="Stop after N composed prompts [default: no limit].",
+            help="Write N composed prompts spread over the input: in passes, each input problem at most once per pass "
+            "(N from N or more composable problems use N different ones). The first pass streams; later passes keep "
+            "the input in memory [default: every composition of each problem, one problem after the other].",
             rich_help_panel=PAIRS,
         ),
     ] = D.pairs,
@@ -70,8 +74,15 @@ def compose(
     --first (default: the input itself) and names a number of its answer X; one
     number of q2 becomes Y, linked to X by the exact difference. The prompt reads q1,
     "Let X be the answer to the problem above. Y is 6 more than X.", then q2 with
-    that one number replaced; its answer is q2's. Every record passes an exact
-    self-check before it is written; what cannot be composed is counted on stderr.
+    that one number replaced; its answer is q2's. A rounded reference is defined
+    with its rounding (a decimal to its places; a record with "approximate": true
+    to its significant figures). Y never replaces a number q2's own text gives away
+    (0, 1, a member of a listed sequence, an angle of an identity, a count the
+    wording fixes, a repeated number); the largest other integer is taken first.
+    Every record passes an exact self-check before it is written; its level and
+    subject say "composed" (q2's are kept in meta.last). stderr counts what could
+    not be composed, the distinct q2s used and the share of replaced values that
+    are 0, 1 or 2.
 
     Examples:
 

@@ -95,11 +95,12 @@ def test_what_is_not_one_number_is_refused(text):
     ],
 )
 def test_each_rule_reads_its_answers_and_re_derives_them(answer, rule, value):
-    reading = read(answer)
+    rec = {"prompt": "What is the ratio of the two?"}  # a ratio is read only where one is asked for
+    reading = read(answer, rec)
     assert (reading.rule, reading.value) == (rule, value)
     assert "\x00" not in reading.definition("$X$") and reading.definition("$X$").startswith("Let $X$ be ")
-    assert derive(rule, answer).value == value
-    assert derive("coefficient" if rule != "coefficient" else "letter", answer) is None
+    assert derive(rule, answer, rec).value == value
+    assert derive("coefficient" if rule != "coefficient" else "letter", answer, rec) is None
 
 
 @pytest.mark.parametrize(
@@ -110,10 +111,12 @@ def test_each_rule_reads_its_answers_and_re_derives_them(answer, rule, value):
         ("(-\\infty, \\infty)", "an interval without a finite endpoint"),
         ("\\text{two lines}", "words"),
         ("05\\!:\\!00", "unreadable"),  # a time, not a ratio
+        ("9:24", "unreadable"),  # Anna, Stephanie and James meet at 9:24: a time of day (MATH train)
+        ("10^{10^{10}}", "too large to read exactly"),
     ],
 )
 def test_answers_no_rule_reads_are_skipped_with_a_reason(answer, why):
-    got = read(answer)
+    got = read(answer, {"prompt": "They start running around a track at 8:00. When do they meet?"})
     if why is None:
         assert got.rule == "bound" and got.value == R(3, 4)
     else:
@@ -124,9 +127,20 @@ def test_answers_no_rule_reads_are_skipped_with_a_reason(answer, why):
     "text, chosen, reason",
     [
         ("If $5x - 3 = 12$, what is the value of $5x + 3$?", "12", None),  # 5 and 3 are repeated
-        ("Weng earns $12 an hour. She did 50 minutes of work.", "12", None),  # GSM8K's dollars are money
+        ("Weng earns $12 an hour. She did 50 minutes of work.", "50", None),  # GSM8K's dollars are money
         ("A ratio of \\frac{3}{4} and 0.5 and 1.5.", "\\frac{3}{4}", None),  # fractions before decimals
-        ("What is 2.5 and 1.25?", "1.25", None),  # the smaller first
+        ("What is 2.5 and 1.25?", "2.5", None),  # the larger first: a constant guess of Y finds it less often
+        ("Sam carries a 2 gallon bucket 1 mile and 3 miles more.", "3", None),  # 2 last, 1 never
+        ("What is the sum of the odd numbers $Y$, 3, 5, 7? Add 9 and 4.", "9", None),
+        ("Find $\\sin 20^\\circ \\sin 40^\\circ \\sin 80^\\circ$.", None, "angle of a trigonometric identity"),
+        ("Compute $1-2+3-4+5- \\dots +99-100$.", None, "member of a listed sequence"),
+        ("A standard deck of 52 cards. In a week of 7 days he plays 5 games.", "5", None),
+        ("In 1992, a scoop cost 1200 lire.", "1200", None),  # a year rarely changes the answer
+        ("Let $z_n=F(z_{n-1})$ and $x^{2n+3}$. Find 9.", "9", None),  # inside ^{…} and _{…}
+        ("If $x^2 + x + 1 = 0$, find $x^3$.", None, "0 or 1"),
+        ("[asy]draw((0,0)--(5,0));[/asy] The side is 5 and 8.", "8", None),  # a figure drawn to scale shows 5
+        ("Two of the 2 cats and 6 dogs.", "6", None),  # ``two`` in words: 2 is held twice
+        ("Add " + "9" * 150 + " and 4.", "4", None),  # a literal too long is never computed
         ("[asy]draw((0,0)--(5,0));[/asy] The side is 7.", "7", None),  # never in figure code
         ("\\begin{tikzpicture}\\draw (0,0) -- (4,0);\\end{tikzpicture} Find 9.", "9", None),
         ('[asy]label("$7$",(1,0));[/asy] The side is 7.', None, "repeated"),  # a label states a quantity
@@ -176,7 +190,7 @@ def replaced_region(original: str, modified: str) -> tuple[str, str]:
     return original[a : len(original) - b], modified[a : len(modified) - b]
 
 
-@pytest.mark.parametrize("name, share", [("gsm8k_train", 0.9), ("math_train", 0.7), ("math500", 0.7)])
+@pytest.mark.parametrize("name, share", [("gsm8k_train", 0.9), ("math_train", 0.6), ("math500", 0.6)])
 def test_real_problems_compose_exactly_and_q2_changes_in_one_number_only(name, share):
     rows = data(name, 120)
     out, counts = compose(rows, candidates=3)
@@ -227,7 +241,7 @@ def test_variable_names_never_collide_with_the_problems_symbols():
     q2 = {"id": "b", "prompt": "If $5x - 3 = 12$ and $y = 2$, is W bigger? What is $x$?", "answer": "3"}
     (rec,), _ = compose([q2], [q1], candidates=1)
     assert rec["meta"]["variables"] == ["U", "V"]  # X, Y (x, y in q2), Z (q1) and W (a word of q2) are taken
-    assert rec["prompt"].endswith("If $5x - 3 = 12$ and $y = V$, is W bigger? What is $x$?")
+    assert rec["prompt"].endswith("If $5x - 3 = V$ and $y = 2$, is W bigger? What is $x$?")
 
 
 def test_depth_three_chains_three_problems_and_checks_every_junction():
@@ -386,3 +400,121 @@ def test_a_phrased_definition_stays_only_when_its_value_re_derives(reply, kept):
     assert ("phrased_by" in rec["meta"]) == kept and not counts.failed
     assert check(rec, list(chain.problems)) is None
     assert phraser.outcomes["phrased"] == kept
+
+
+def test_pairs_spread_over_the_input_one_composition_per_last_problem_per_pass():
+    rows = data("math500", 60)
+    out, counts = compose(rows, pairs=40)
+    lasts = Counter(r["meta"]["parents"][-1] for r in out)
+    assert len(out) == 40 and len(lasts) == 40  # 40 pairs from 60 prompts: 40 distinct last problems
+    assert len(counts.lasts) == 40
+    # more pairs than composable last problems: pass after pass, each at most once per pass
+    many, counts = compose(rows, pairs=150)
+    per_last = Counter(r["meta"]["parents"][-1] for r in many)
+    assert len(many) == 150 and max(per_last.values()) - min(per_last.values()) <= 1
+    passes = [r["meta"]["parents"][-1] for r in many]
+    first_pass = passes[: len(per_last)]
+    assert len(set(first_pass)) == len(per_last)  # every last problem once before any twice
+    unlimited, _ = compose(rows[:5], candidates=3)  # without --pairs: each last problem's compositions together
+    order = [r["meta"]["parents"][-1] for r in unlimited]
+    assert order == sorted(order, key=order.index)
+
+
+def test_pairs_200_on_math500_spread_and_need_q1():
+    """The issue's must-show: --pairs 200 on MATH-500 uses >= 150 distinct last problems, <= 10% of the replaced
+    values are 0, 1 or 2, nothing fails the self-check, and no content-blind guess of Y from q2 alone does well."""
+    from rlvrkit.compose.audit import audit
+
+    out, counts = compose(data("math500", 500), pairs=200)
+    assert len(out) == 200 and len({r["meta"]["parents"][-1] for r in out}) >= 150 and not counts.failed
+    small = sum(r["meta"]["v2"] in ("0", "1", "2") for r in out)
+    assert small <= 20 and counts.small_share().endswith(f"({small} of 200)")
+    found = audit(out)
+    assert found["records"] == 200 and found["sequence"] == found["wording"] == found["elsewhere"] == 0
+    assert found["constant"] <= 0.12 and found["any"] <= 0.2, found
+
+
+def test_an_id_names_one_item():
+    import dataclasses
+
+    from rlvrkit.compose.numbers import constants
+    from rlvrkit.compose.spc import plan, record
+
+    rows = data("math500", 40)
+    one, _ = compose(rows, candidates=4, seed=1)
+    two, _ = compose(rows, candidates=4, seed=2)
+    by_id = {r["id"]: r for r in one}
+    shared = [r for r in two if r["id"] in by_id]
+    assert shared and all(by_id[r["id"]] == r for r in shared)  # the same id: the same item, whatever the seed
+    assert len({r["id"] for r in one}) == len(one)
+    chain = next(c for c in (plan((Problem(rows[0]), Problem(r))) for r in rows[1:]) if not isinstance(c, str))
+    link = chain.links[0]
+    others = [c for c in constants(chain.problems[1].text) if c.value is not None and c.start != link.constant.start]
+    assert others, "the last problem needs another number to replace"
+    moved = dataclasses.replace(chain, links=(dataclasses.replace(link, constant=others[0]),))
+    rule = record(chain, [link.definition()], [None])
+    other_constant = record(moved, [link.definition()], [None])
+    other_definition = record(chain, ["Let $X$ be the final answer above."], ["a model"])
+    ids = {rule["id"], other_constant["id"], other_definition["id"]}
+    assert len(ids) == 3 and rule["id"] == record(chain, [link.definition()], [None])["id"]
+
+
+def test_composed_records_say_they_are_composed_and_keep_q2_s_description_in_meta():
+    rows = data("math500", 20)
+    out, _ = compose(rows, candidates=2)
+    by_id = {r["id"]: r for r in rows}
+    for rec in out:
+        last = by_id[rec["meta"]["parents"][-1]]
+        assert rec["level"] == rec["subject"] == "composed"
+        assert rec["meta"]["last"] == {"level": last["level"], "subject": last["subject"]}
+
+
+@pytest.mark.parametrize(
+    "answer, rec, clause",
+    [
+        ("38", {"approximate": True}, ", rounded to 2 significant figures."),  # SciBench: 37.8 N/C has reference 38
+        ("5275", {"approximate": True}, ", rounded to 4 significant figures."),
+        ("320000000.0", {"approximate": True}, ", rounded to 2 significant figures."),  # TheoremQA writes floats
+        ("-1.49", {"approximate": True, "unit": "$10^{-26} \\mathrm{~J}$"}, ", rounded to 3 significant figures."),
+        ("4e-05", {}, ", rounded to 1 significant figure."),
+        ("0.78", {}, ", rounded to 2 decimal places."),  # MATH asks for the places
+        ("38", {}, "above."),  # exact unless the record says otherwise
+    ],
+)
+def test_a_rounded_reference_is_defined_with_its_rounding(answer, rec, clause):
+    reading = read(answer, rec)
+    assert reading.definition("X").endswith(clause)
+    assert derive(reading.rule, answer, rec).definition("X") == reading.definition("X")
+
+
+def test_an_approximate_answer_is_read_only_by_rules_that_state_the_rounding():
+    assert read("30^\\circ", {"approximate": True}) == "q1: answer is unreadable"  # radians of a rounded angle
+    assert read("(1.5, 2.5)", {"approximate": True}).startswith("q1:")
+    assert read("x = 4.5", {"approximate": True}).definition("X").endswith(", rounded to 2 significant figures.")
+
+
+def test_cross_domain_definitions_from_rounded_references_state_the_rounding():
+    physics = [r for r in data("physics", 326) if r["id"].startswith("scibench/")]
+    out, counts = compose(data("math500", 60), physics, candidates=5)
+    assert len(out) > 150 and not counts.failed
+    assert all("rounded to" in r["meta"]["definition"] for r in out)
+
+
+def test_exponents_are_written_in_braces():
+    definition = read("2x^{10} + 3x").definition("X")
+    assert definition == "Let X be the coefficient of $x^{10}$ in the answer to the problem above."
+
+
+def test_a_phrased_definition_keeps_the_rounding_and_the_unit():
+    from rlvrkit.compose.phrase import judge
+
+    reading = read("-1.49", {"approximate": True, "unit": "$10^{-26} \\mathrm{~J}$"})
+    unit, rounding = "expressed in units of $10^{-26} \\mathrm{~J}$", "rounded to 3 significant figures"
+    value = "\nVALUE: -1.49"
+    kept = f"DEFINITION: Let $X$ be the answer to the problem above, {unit}, {rounding}." + value
+    assert judge(kept, reading, "$X$")[1] == "phrased"
+    assert "drops 'rounded to" in judge(f"DEFINITION: Let $X$ be the answer above, {unit}." + value, reading, "$X$")[1]
+    assert "drops 'expressed" in judge(f"DEFINITION: Let $X$ be the answer, {rounding}." + value, reading, "$X$")[1]
+    assert judge("DEFINITION: Let $X$ be the answer.\nVALUE: 10^{10^{10}}", reading, "$X$")[1] == (
+        "a value that cannot be read"
+    )

@@ -8,14 +8,20 @@ The rules, tried in this order, each where it applies unambiguously:
     radians      an angle in degrees: the angle in radians                                       30^\\circ → π/6
     integer, fraction, decimal, radical, pi
                  a number (money, percent, a unit or the record's `unit` field allowed)          \\frac{7}{20}
-    ratio        a ratio: its first term                                                         3:4 → 3
+    ratio        a ratio (when the problem asks for one; a time of day is not): its first term  3:4 → 3
     solution     ``x = 3``: the value the answer gives                                           r=6.2 → 31/5
     bound        an interval (or a union): its largest finite endpoint                          [46, \\infty) → 46
     largest      several numbers (a list, a point, a matrix): the largest                       (5, -10) → 5
     coefficient  a polynomial as written (expanded): the coefficient of its leading term        7x + 10 → 7
 
-Anything else is skipped with a reason ("q1: answer is a matrix with symbols", …). `derive(rule, answer, rec)`
-re-derives a value by a named rule only, for the self-check.
+Anything else is skipped with a reason ("q1: answer is a matrix with symbols", …); an answer too long, too deep or
+with a value too large to compute exactly (``10^{10^{10}}``) is refused in bounded time (rlvrkit.compose.values) as
+"too large to read exactly". `derive(rule, answer, rec)` re-derives a value by a named rule only, for the self-check.
+
+A rounded reference says so: a decimal answer is read as rounded to its places, e-notation to its figures, and the
+answer of a record marked ``"approximate": true`` (SciBench's and TheoremQA's physics rows, graded with a tolerance)
+as rounded to its significant figures, so that the link is exact for a solver who computes the true value; such an
+answer is read only by the rules whose definition can state the rounding (a number, ``x = …``).
 """
 
 from __future__ import annotations
@@ -26,14 +32,16 @@ from dataclasses import dataclass
 
 import sympy
 
-from rlvrkit.compose.values import kind, number, parse
+from rlvrkit.compose.values import TooLarge, kind, literal, number, parse
 
 SLOT = "\x00X"  # where a definition's variable goes
+MAX_ANSWER = 1000  # characters: a longer answer is not read (MATH's longest has 159)
 NUMBER_RULES = ("integer", "fraction", "decimal", "radical", "pi")
 _WRAPPERS = re.compile(r"^\s*(?:\$+|\\\(|\\\[)\s*|\s*(?:\$+|\\\)|\\\])\s*$|^\s*\\boxed\s*\{(.*)\}\s*$")
 _UNIT_TEXT = re.compile(r"\s*(?:\\(?:text|mbox|textnormal|mathrm)\s*\{\s*[A-Za-z][^{}]*\}\s*(?:\^\s*\{?\d\}?)?)+\s*$")
-_E_NOTATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))[eE]([-+]?\d+)")
-_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_E_NOTATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))[eE]([-+]?\d+)", re.ASCII)
+_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
+_RATIO_ASKED = re.compile(r"(?i)\bratios?\b|\bodds\b")
 _MATRIX = re.compile(r"\\begin\{[pbvB]?matrix\}(.*)\\end\{[pbvB]?matrix\}", re.S)
 
 
@@ -85,7 +93,7 @@ def _letter(a: str, rec: dict) -> Reading | None:
 
 
 def _digits(a: str, rec: dict) -> Reading | None:
-    m = re.fullmatch(r"([0-9A-Za-z]+)_\{?\s*(\d+)\s*\}?", a)
+    m = re.fullmatch(r"([0-9A-Za-z]+)_\{?\s*([0-9]+)\s*\}?", a)
     if m is None or not 2 <= int(m.group(2)) <= 36 or int(m.group(2)) == 10:
         return None
     digits, base = m.group(1), int(m.group(2))
@@ -97,7 +105,7 @@ def _digits(a: str, rec: dict) -> Reading | None:
 
 def _radians(a: str, rec: dict) -> Reading | None:
     m = re.fullmatch(r"(.+?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\text\{\s*degrees?\s*\})", a)
-    if m is None:
+    if m is None or approximate(rec):
         return None
     try:
         degrees = number(m.group(1))
@@ -118,31 +126,50 @@ def _number(a: str, rec: dict) -> Reading | None:
     if isinstance(rec.get("unit"), str) and rec["unit"].strip():
         unit = rec["unit"].strip()
         what, latex = f"{what}, expressed in units of {unit}", "$" in unit or "\\" in unit
-    value, rounding = _exact(text)
+    value, rounding = _exact(text, approximate(rec))
     if value is None:
         return None
     rule = "decimal" if rounding else kind(value, text)  # a rounded value is a decimal, whatever its digits
     return Reading(value, rule, _above(what) + rounding + ".", latex)
 
 
-def _exact(text: str) -> tuple[object | None, str]:
-    """(value, rounding clause): a decimal answer is read as rounded to its places, e-notation to its figures."""
+def approximate(rec: dict) -> bool:
+    """Whether the record says its reference is rounded (``"approximate": true``)."""
+    return rec.get("approximate") is True
+
+
+def _exact(text: str, rounded: bool = False) -> tuple[object | None, str]:
+    """(value, rounding clause): a decimal answer is read as rounded to its places, e-notation and an answer the
+    record marks as approximate (`rounded`) to its significant figures."""
     if m := _E_NOTATION.fullmatch(text):
-        figures = len(m.group(1).lstrip("-").replace(".", "").lstrip("0")) or 1
-        return sympy.Rational(text), f", rounded to {figures} significant figure{'s' * (figures > 1)}"
+        mantissa = m.group(1).lstrip("-")
+        value = literal(text.lstrip("-"))
+        return (-value if text.startswith("-") else value), _figures(len(mantissa.replace(".", "").lstrip("0")))
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
     try:
         value = number(text)
     except ValueError:
         return None, ""
-    places = len(m.group(1)) if (m := re.fullmatch(r"-?\d*\.(\d+)", text)) else 0
+    plain = re.fullmatch(r"-?([0-9]*)\.?([0-9]*)", text)
+    if rounded and plain and value != 0:
+        return value, _figures(len((plain.group(1) + plain.group(2)).strip("0")))
+    places = len(plain.group(2)) if plain else 0
+    if rounded and plain and not places:
+        return value, ", rounded to the nearest integer"
     return value, f", rounded to {places} decimal place{'s' * (places > 1)}" if places else ""
 
 
+def _figures(figures: int) -> str:
+    figures = max(figures, 1)
+    return f", rounded to {figures} significant figure{'s' * (figures > 1)}"
+
+
 def _ratio(a: str, rec: dict) -> Reading | None:
+    """The first term of a ratio, when the problem asks for a ratio (or odds): ``9:24`` after a race around a track
+    is a time of day."""
     parts = a.replace("\\!", "").split(":")
-    if len(parts) < 2 or any(re.match(r"\s*0\d", p) for p in parts):  # 05:00 is a time
+    if len(parts) < 2 or not _RATIO_ASKED.search(str(rec.get("prompt", ""))):
         return None
     try:
         values = [number(p) for p in parts]
@@ -155,7 +182,7 @@ def _solution(a: str, rec: dict) -> Reading | None:
     m = re.fullmatch(r"([A-Za-z](?:_\{?\w+\}?)?|[A-Z]{2,3})\s*=\s*(.+)", a)
     if m is None:
         return None
-    value, rounding = _exact(m.group(2).strip())
+    value, rounding = _exact(m.group(2).strip(), approximate(rec))
     if value is None:
         return None
     what = f"the value of ${m.group(1)}$ in the answer to the problem above"
@@ -252,7 +279,8 @@ def _written_terms(text: str) -> int:
 
 
 def _monomial(names, powers) -> str:
-    return "".join(f"{s.name}^{p}" if p > 1 else s.name for s, p in zip(names, powers) if p)
+    """``x^2y``, ``x^{10}``: the exponents as LaTeX reads them (braced when over one digit)."""
+    return "".join(s.name + (f"^{{{p}}}" if p > 9 else f"^{p}" if p > 1 else "") for s, p in zip(names, powers) if p)
 
 
 RULES: tuple[Callable[[str, dict], Reading | None], ...] = (
@@ -266,6 +294,7 @@ RULES: tuple[Callable[[str, dict], Reading | None], ...] = (
     _largest,
     _coefficient,
 )
+RULES_ROUNDED = (_number, _solution)  # the rules whose definition states a rounding
 _BY_NAME = {
     "letter": _letter,
     "digits": _digits,
@@ -280,20 +309,35 @@ _BY_NAME = {
 NAMES = tuple(_BY_NAME)
 
 
+TOO_LARGE = "too large to read exactly"
+
+
 def read(answer, rec: dict | None = None) -> Reading | str:
-    """The first rule's reading of `answer` (a record's, so its `unit` can count), or why none applies."""
+    """The first rule's reading of `answer` (a record's, so its `unit` and `approximate` count), or why none
+    applies; in bounded time whatever the answer."""
+    rec = rec or {}
+    if len(str(answer)) > MAX_ANSWER:
+        return f"q1: answer is {TOO_LARGE}"
     a = clean(answer)
-    for rule in RULES:
-        reading = rule(a, rec or {})
-        if reading is not None and reading.value.is_real:
-            return reading
+    try:
+        for rule in RULES_ROUNDED if approximate(rec) else RULES:
+            reading = rule(a, rec)
+            if reading is not None and reading.value.is_real:
+                return reading
+    except TooLarge:
+        return f"q1: answer is {TOO_LARGE}"
     return f"q1: answer is {_kind_of(a)}"
 
 
 def derive(rule: str, answer, rec: dict | None = None) -> Reading | None:
     """The reading of `answer` by the rule named `rule` alone (the self-check's re-derivation), or None."""
     fn = _BY_NAME.get(rule)
-    reading = fn(clean(answer), rec or {}) if fn else None
+    if fn is None or len(str(answer)) > MAX_ANSWER:
+        return None
+    try:
+        reading = fn(clean(answer), rec or {})
+    except TooLarge:
+        return None
     return reading if reading is not None and reading.rule == rule else None
 
 

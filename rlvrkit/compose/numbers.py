@@ -2,20 +2,27 @@
 the notation of the literal it replaces.
 
 A constant is an unsigned literal: an integer (``12``, ``1,000``, ``1{,}000``), a fraction (``\\frac{3}{4}``,
-``\\dfrac34``, ``3/4``) or a decimal (``0.5``, ``.5``, ``12.50``). `to_replace` picks the one Composition-RL would:
-integers before fractions before decimals, the smallest first, among those that may be replaced. One may not be replaced
-when it is
+``\\dfrac34``, ``3/4``) or a decimal (``0.5``, ``.5``, ``12.50``). `to_replace` picks, among those that may be replaced,
+integers before fractions before decimals as Composition-RL does, but the largest first (the paper takes the
+smallest: then a policy that guesses Y = 3 without reading q1 is right on 23% of MATH-500's compositions; largest
+first, the best constant guess is right on 7%), and 2 only when nothing else may be (0 and 1 never are). One may not
+be replaced when it is
 
 - in figure code (``[asy]``, TikZ), a layout command (``\\hspace{2cm}``) or a label (``Problem 3``, ``Figure 2``,
   ``Step 1``, ``May 5``);
 - in an instruction about how to write the answer, from its first words to the end of its sentence (``Express your
   answer as a common fraction``, ``to the nearest tenth``, ``in the form (r, θ)``);
-- an exponent (``m^2``, ``x^{3}``) or a subscript or base (``a_1``, ``1001_2``), the 10 of a power of ten, the
-  argument of a command written without braces (``\\sqrt2``);
+- an exponent (``m^2``, ``x^{3}``, anything inside ``^{…}``) or a subscript or base (``a_1``, ``z_{n-1}``,
+  ``1001_2``), the 10 of a power of ten, the argument of a command written without braces (``\\sqrt2``);
 - part of a larger number (``1.2.3``, ``4e-05``, ``0.4\\overline5``, a time ``3:30``; ``(3,100)`` in math, which
   could be a thousand), glued to a name (``x2``, ``5th``), or written with leading zeros;
 - a value the text holds more than once: which occurrence is the same quantity would take understanding, so the
-  rule-based composer never replaces a repeated number (figure code counts only through its label strings).
+  rule-based composer never replaces a repeated number; figure code counts (a figure drawn to scale shows the
+  value) and so do number words (``two``, ``twice``, ``a dozen``);
+- a year in prose (``In 1992, …``): it rarely changes the answer;
+- a value q2's own text determines (rlvrkit.compose.determined): 0 and 1, a member of a listed sequence, an angle
+  of a trigonometric identity, a count fixed by the wording (``a deck of 52 cards``);
+- more than MAX_DIGITS digits long (its value is never computed).
 """
 
 from __future__ import annotations
@@ -26,15 +33,19 @@ from dataclasses import dataclass
 
 import sympy
 
+from rlvrkit.compose.determined import determined, number_words
+from rlvrkit.compose.values import MAX_DIGITS
 from rlvrkit.latex import SpanMap
 
 KINDS = ("integer", "fraction", "decimal")  # the order of preference
+LAST = (2,)  # replaced only when nothing else may be: q2 alone gives it away too often (0 and 1 never are)
 _LITERAL = re.compile(
     r"(?P<fraction>\\[dt]?frac\s*(?:\{\s*\d+\s*\}|\d)\s*(?:\{\s*\d+\s*\}|\d)"
     r"|(?<![\d/.^_])\d+/\d+(?![\d/]))"
     r"|(?P<grouped>(?<![\d.])\d{1,3}(?:(?:,|\{,\}|,\\!)\d{3})+(?:\.\d+)?(?![\d,]))"
     r"|(?P<decimal>\d+\.\d+|(?<!\d)\.\d+)"
-    r"|(?P<integer>\d+)"
+    r"|(?P<integer>\d+)",
+    re.ASCII,
 )
 _LABEL = re.compile(
     r"(?i:\b(?:problems?|figures?|figs?\.|exercises?|examples?|tables?|chapters?|sections?|equations?|eqs?\.|"
@@ -53,9 +64,12 @@ _FORMAT = re.compile(
     r"(?:fraction|decimal|percent|mixed number|integer|whole number)|round(?:ed)? (?:to|off|your)|"
     r"separated by commas|interval notation"
 )
-_FRACTION = re.compile(r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))|(\d+)/(\d+)")
+_FRACTION = re.compile(r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))|(\d+)/(\d+)", re.ASCII)
+_YEAR_BEFORE = re.compile(r"(?i)\b(?:in|year|since|from|until|by|of|during|before|after|early|late)\s+$")
+_ERA = re.compile(r"\s*(?:AD|BC|CE|BCE|A\.D\.|B\.C\.)\b")
 _SENTENCE_END = re.compile(r"[.?!](?:\$|\\\])?(?=\s|$)|\n")
-_STRING = re.compile(r'"[^"\n]*"')
+_SCRIPT = re.compile(r"([\^_])\s*$")
+_BRACE = re.compile(r"(?<!\\)[{}]")
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,9 @@ class Constant:
 
 
 def _value(kind: str, text: str):
+    """The exact value of a literal; None for a zero denominator or more than MAX_DIGITS digits (never computed)."""
+    if sum(c.isdigit() for c in text) > MAX_DIGITS:
+        return None
     if kind == "fraction":
         p, q = _fraction_parts(_FRACTION.fullmatch(text))
         return sympy.Rational(int(p.text), int(q.text)) if int(q.text) else None
@@ -81,17 +98,58 @@ def _value(kind: str, text: str):
     return sympy.Rational(text)
 
 
-def _blocked(text: str, spans: SpanMap) -> list[tuple[int, int, str]]:
-    """The stretches of `text` whose numbers are never replaced, each with the reason."""
-    out = [(s.start, s.end, "figure code") for s in spans.spans if s.figure]
-    out += [(m.start(), m.end(), "label") for m in _LABEL.finditer(text)]
-    out += [(m.start(), m.end(), "layout") for m in _LAYOUT.finditer(text)]
-    start = 0
+class _Blocked:
+    """The stretches of a text whose numbers are never replaced, by reason, asked about in increasing positions
+    (one pointer per reason: linear in the text however many numbers and stretches it has)."""
+
+    def __init__(self, text: str, spans: SpanMap):
+        figure = [(s.start, s.end) for s in spans.spans if s.figure]
+        scripts = _script_groups(text)
+        self.kinds = [
+            ("figure code", figure, [0]),
+            ("label", [m.span() for m in _LABEL.finditer(text)], [0]),
+            ("layout", [m.span() for m in _LAYOUT.finditer(text)], [0]),
+            ("answer format", _format_stretches(text), [0]),
+            ("exponent", scripts["^"], [0]),
+            ("subscript or base", scripts["_"], [0]),
+        ]
+
+    def reason(self, at: int) -> str | None:
+        """Why a number at `at` may not be replaced, by the stretch it is in (the first reason listed), or None."""
+        for why, stretches, k in self.kinds:
+            while k[0] < len(stretches) and stretches[k[0]][1] <= at:
+                k[0] += 1
+            if k[0] < len(stretches) and stretches[k[0]][0] <= at:
+                return why
+        return None
+
+
+def _format_stretches(text: str) -> list[tuple[int, int]]:
+    """From each instruction about the answer's form to the end of its sentence."""
+    out, start = [], 0
     for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
-        if m := _FORMAT.search(text, start, end):  # from the instruction to the end of its sentence
-            out.append((m.start(), end, "answer format"))
+        if m := _FORMAT.search(text, start, end):
+            out.append((m.start(), end))
         start = end
     return out
+
+
+def _script_groups(text: str) -> dict[str, list[tuple[int, int]]]:
+    """The outermost braced groups that follow ``^`` and ``_`` (``^{…}``, ``_{…}``), in order, by mark: one pass over
+    the braces."""
+    out: dict[str, list[tuple[int, int]]] = {"^": [], "_": []}
+    stack = []  # the open groups: (start, the mark it follows or "", inside a script group)
+    for m in _BRACE.finditer(text):
+        i = m.start()
+        if text[i] == "{":
+            inside = bool(stack) and (bool(stack[-1][1]) or stack[-1][2])
+            mark = _SCRIPT.search(text, max(0, i - 8), i)
+            stack.append((i, mark.group(1) if mark and not inside else "", inside))
+        elif stack:
+            start, mark, _ = stack.pop()
+            if mark:
+                out[mark].append((start, i + 1))
+    return {mark: sorted(groups) for mark, groups in out.items()}
 
 
 def _context(text: str, s: int, e: int, math: bool) -> str | None:
@@ -107,6 +165,8 @@ def _context(text: str, s: int, e: int, math: bool) -> str | None:
         return "glued to a name"
     if re.search(r"\d\.$|#\s*$", before) or re.match(r"\.\d|[eE][-+]?\d|\\overline", after):
         return "part of a larger number"
+    if (before and before[-1].isdigit()) or (after and after[0].isdigit()):  # a digit of another script: ``3٣4``
+        return "part of a larger number"
     if re.match(r",\d{3}(?!\d)", after) or (re.fullmatch(r"\d{3}", text[s:e]) and re.search(r"\d,$", before)):
         return "ambiguous comma"
     if re.search(r"\d\s*:\s*$", before) or re.match(r"\s*:\s*\d", after):
@@ -115,38 +175,43 @@ def _context(text: str, s: int, e: int, math: bool) -> str | None:
         return "power of ten"
     if re.fullmatch(r"0\d+", text[s:e]):
         return "leading zero"
+    if not math and re.fullmatch(r"1\d{3}|20\d\d", text[s:e]) and (_YEAR_BEFORE.search(before) or _ERA.match(after)):
+        return "a year"
     return None
-
-
-def _counted(text: str, spans: SpanMap, c: Constant) -> bool:
-    """Whether a literal counts as an occurrence of its value: everywhere but in figure code, where only the
-    literals inside label strings do (coordinates draw the figure; labels state quantities)."""
-    span = spans.at(c.start)
-    if span is None or not span.figure:
-        return True
-    return any(m.start() < c.start < m.end() for m in _STRING.finditer(text, span.start, span.end))
 
 
 def constants(text: str) -> list[Constant]:
     """Every numeric literal of `text`, in order, each with the reason it may not be replaced (or None)."""
     spans = SpanMap(text)
-    blocked = _blocked(text, spans)
+    blocked = _Blocked(text, spans)
     found = []
     for m in _LITERAL.finditer(text):
-        kind = m.lastgroup
-        value = _value(kind, m.group())
-        if value is None:
+        kind, literal = m.lastgroup, m.group()
+        too_long = sum(c.isdigit() for c in literal) > MAX_DIGITS
+        value = None if too_long else _value(kind, literal)
+        if value is None and not too_long:
             continue
         span = spans.at(m.start())
         math = span is not None and span.math
-        reason = next((why for a, b, why in blocked if a <= m.start() < b), None)
-        if reason is None and kind == "grouped" and math and re.search(r",\d", m.group()):
+        reason = "too many digits" if too_long else blocked.reason(m.start())
+        if reason is None and kind == "grouped" and math and re.search(r",\d", literal):
             reason = "ambiguous comma"
         reason = reason or _context(text, m.start(), m.end(), math)
-        kind = "decimal" if kind == "grouped" and "." in m.group() else "integer" if kind == "grouped" else kind
-        found.append(Constant(m.start(), m.end(), m.group(), value, kind, math, reason))
-    counts = Counter(c.value for c in found if _counted(text, spans, c))
-    return [c if c.reason or counts[c.value] < 2 else _with_reason(c, "repeated") for c in found]
+        kind = "decimal" if kind == "grouped" and "." in literal else "integer" if kind == "grouped" else kind
+        found.append(Constant(m.start(), m.end(), literal, value, kind, math, reason))
+    return _judged(text, found)
+
+
+def _judged(text: str, found: list[Constant]) -> list[Constant]:
+    """`found` with the reasons that take the whole text: a value held more than once (literals anywhere, figure
+    code included, and number words), a value the text determines."""
+    counts = Counter(c.text if c.value is None else c.value for c in found) + number_words(text)
+    fixed = determined(text, found)
+    out = []
+    for i, c in enumerate(found):
+        reason = c.reason or ("repeated" if counts[c.value] > 1 else fixed.get(i))
+        out.append(c if reason == c.reason else _with_reason(c, reason))
+    return out
 
 
 def _with_reason(c: Constant, reason: str) -> Constant:
@@ -154,12 +219,12 @@ def _with_reason(c: Constant, reason: str) -> Constant:
 
 
 def to_replace(text: str) -> Constant | str:
-    """The constant to replace (integers, then fractions, then decimals; the smallest first), or why there is none:
-    "no number" or "no replaceable number (…)" with the commonest reason."""
+    """The constant to replace (integers, then fractions, then decimals; the largest first; 2 last), or why
+    there is none: "no number" or "no replaceable number (…)" with the commonest reason."""
     found = constants(text)
     free = [c for c in found if c.reason is None]
     if free:
-        return min(free, key=lambda c: (KINDS.index(c.kind), c.value))
+        return min(free, key=lambda c: (c.value in LAST, KINDS.index(c.kind), -c.value))
     if not found:
         return "no number"
     return f"no replaceable number ({Counter(c.reason for c in found).most_common(1)[0][0]})"

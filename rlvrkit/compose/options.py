@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_DEPTH = 9  # two fresh variable names per junction, from the 17 of rlvrkit.compose.spc.NAMES
+
 
 @dataclass(frozen=True)
 class ComposeOptions:
@@ -20,6 +22,8 @@ class ComposeOptions:
     def __post_init__(self):
         if self.depth < 2:
             raise ValueError("--depth must be at least 2 (depth 1 is the input itself)")
+        if self.depth > MAX_DEPTH:
+            raise ValueError(f"--depth must be at most {MAX_DEPTH} (each junction takes two of 17 variable names)")
         if self.candidates < 1:
             raise ValueError("--candidates must be at least 1")
         if self.pairs is not None and self.pairs < 1:

@@ -16,7 +16,7 @@ from collections import Counter
 
 from rlvrkit.compose.answers import NUMBER_RULES, Reading
 from rlvrkit.compose.numbers import constants
-from rlvrkit.compose.values import equal, number, write
+from rlvrkit.compose.values import TooLarge, equal, number, write
 
 MAX_TOKENS = 128  # a definition and its value, with room for a short preamble
 KEYWORDS = {
@@ -30,6 +30,7 @@ KEYWORDS = {
     "largest": ("largest", "greatest", "biggest", "maximum"),
     "coefficient": ("coefficient",),
 }
+_KEPT = re.compile(r"rounded to [^,.]+|expressed in units of [^,]+(?=,|\.$)")
 _LINE = re.compile(r"^\s*(DEFINITION|VALUE)\s*:\s*(.+?)\s*$", re.MULTILINE)
 
 
@@ -45,13 +46,16 @@ def request_text(problem: str, answer: str, definition: str, x: str) -> str:
 
 def unsound(sentence: str, reading: Reading, x: str) -> str | None:
     """Why a phrased definition cannot stand for the rule's (None when it can), value aside: it must be one sentence
-    that names `x`, keeps the rule's key word, and does not state the value."""
+    that names `x`, keeps the rule's key word, its rounding and its unit, and does not state the value."""
     if "\n" in sentence or len(sentence) > 400 or not sentence.endswith("."):
         return "is not one sentence"
     if x not in sentence:
         return f"does not name {x}"
     if not any(word in sentence.lower() for word in KEYWORDS[reading.rule]):
         return f"drops the rule's word ({KEYWORDS[reading.rule][0]})"
+    for clause in _KEPT.findall(reading.sentence):  # a rounding or a unit the value depends on
+        if clause not in sentence:
+            return f"drops {clause!r}"
     value = reading.value
     stated = (
         any(c.value == abs(value) for c in constants(sentence) if c.reason not in ("exponent", "subscript or base"))
@@ -69,7 +73,7 @@ def judge(reply: str, reading: Reading, x: str) -> tuple[str | None, str]:
         return None, "no DEFINITION and VALUE lines"
     try:
         value = number(lines["VALUE"].strip("$ "))
-    except ValueError:
+    except (ValueError, TooLarge):
         return None, "a value that cannot be read"
     if not equal(value, reading.value):
         return None, "a value other than v1"

@@ -6,12 +6,19 @@ whole first). As in the paper, every qK is tried with q1s drawn from a fresh ran
 with --depth K > 2 each candidate is a chain q1..qK whose middle problems are drawn at random too. A chain is
 composed by rules (rlvrkit.compose.spc), phrased by a model with --llm (rlvrkit.compose.phrase), and written only after
 the exact self-check (rlvrkit.compose.selfcheck) passes; what cannot be composed is counted by reason, and a failed
-self-check is counted and dropped. --pairs N stops after N composed prompts.
+self-check is counted and dropped.
+
+Without --pairs every qK gets all its compositions, one qK after the other, as the input streams. --pairs N spreads
+the N over the input: the output comes in passes, and each pass gives every qK at most one composition (its next
+candidate that composes), so N prompts from N or more composable qKs use N distinct qKs. The first pass streams (it
+stops reading once N are written); later passes, needed only when the input has fewer than N composable qKs, go
+over the qKs kept from the first (in memory).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -22,9 +29,10 @@ from rlvrkit.compose.selfcheck import check
 from rlvrkit.compose.spc import Chain, Problem, plan, record
 from rlvrkit.errors import BadInput
 from rlvrkit.jsonl import Source, check_input, check_streams, read_all, streams, windows
-from rlvrkit.records import Skipped, check_answer, check_id, check_text
+from rlvrkit.records import Skipped, check_answer, check_id, check_text, plural
 
 WINDOW = 64  # chains composed together (one batch for the model with --llm)
+SMALL = (0, 1, 2)  # replaced values the summary reports the share of
 
 
 def check_problem(rec: dict) -> None:
@@ -44,16 +52,24 @@ class Counts:
     composed: Counter = field(default_factory=Counter)
     skipped: Skipped = field(default_factory=Skipped)  # candidates that cannot be composed, by reason
     failed: Skipped = field(default_factory=Skipped)  # self-check failures (dropped), by reason
+    lasts: set = field(default_factory=set)  # the ids of the last problems composed
+    replaced: Counter = field(default_factory=Counter)  # the values replaced in the written prompts
 
     @property
     def tried(self) -> int:
         return sum(self.tried_by.values())
 
+    def small_share(self) -> str:
+        """``3.5% (7 of 200)``: the share of replaced values that are 0, 1 or 2 (q2 alone often gives them away)."""
+        n, small = sum(self.replaced.values()), sum(self.replaced[v] for v in SMALL)
+        return f"{100 * small / n:.1f}% ({small} of {n})" if n else "none replaced"
+
     def summary(self) -> str:
-        """``40 pairs tried, 36 composed; by q1's rule, composed/tried: integer 30/32, …; 4 skipped: …; 0 failed
-        the self-check``"""
+        """``40 pairs tried, 36 composed (30 distinct last problems); by q1's rule, composed/tried: integer 30/32, …;
+        4 skipped: …; 0 failed the self-check; replaced values 0, 1 or 2: 2.8% (1 of 36)``"""
         made = sum(self.composed.values())
-        line = f"{self.tried} {self.unit} tried, {made} composed"
+        lasts = f"{len(self.lasts)} distinct {plural('last problem', len(self.lasts))}"
+        line = f"{self.tried} {self.unit} tried, {made} composed ({lasts})"
         rules = [(rule, n) for rule, n in self.tried_by.most_common() if not rule.startswith("q1:")]
         if rules:
             line += "; by q1's rule, composed/tried: " + ", ".join(f"{r} {self.composed[r]}/{n}" for r, n in rules)
@@ -61,7 +77,8 @@ class Counts:
             line += f"; {skipped}"
         failed = sum(self.failed.values())
         line += f"; {failed} failed the self-check"
-        return line + (f" and were dropped (first: {next(iter(self.failed))})" if failed else "")
+        line += f" and were dropped (first: {next(iter(self.failed))})" if failed else ""
+        return line + f"; replaced values 0, 1 or 2: {self.small_share()}"
 
 
 def draws(last: Problem, pool: list[Problem], opts: ComposeOptions) -> Iterator[tuple[Problem, ...]]:
@@ -80,17 +97,36 @@ def draws(last: Problem, pool: list[Problem], opts: ComposeOptions) -> Iterator[
         yield (*(pool[i] for i in chain), last)
 
 
+def candidates(last: Problem, pool: list[Problem], opts: ComposeOptions, counts: Counts) -> Iterator[Chain]:
+    """The chains of `last`'s candidates that can be composed, in draw order; the others counted by reason."""
+    for problems in draws(last, pool, opts):
+        reading = problems[0].reading
+        counts.tried_by[reading if isinstance(reading, str) else reading.rule] += 1
+        chain = plan(problems)
+        if isinstance(chain, str):
+            counts.skipped[chain] += 1
+        else:
+            yield chain
+
+
 def planned(lasts: Iterable[Problem], pool: list[Problem], opts: ComposeOptions, counts: Counts) -> Iterator[Chain]:
-    """The chains that can be composed, in input order; the others counted by reason."""
-    for last in lasts:
-        for problems in draws(last, pool, opts):
-            reading = problems[0].reading
-            counts.tried_by[reading if isinstance(reading, str) else reading.rule] += 1
-            chain = plan(problems)
-            if isinstance(chain, str):
-                counts.skipped[chain] += 1
-            else:
+    """The chains to compose: without --pairs every last problem's, one after the other; with it, in passes over
+    the input, each last problem's next one per pass (the first pass as the input streams)."""
+    if opts.pairs is None:
+        for last in lasts:
+            yield from candidates(last, pool, opts, counts)
+        return
+    waiting = (candidates(last, pool, opts, counts) for last in lasts)
+    while True:
+        kept = []
+        for chains in waiting:
+            chain = next(chains, None)
+            if chain is not None:
+                kept.append(chains)
                 yield chain
+        if not kept:
+            return
+        waiting = kept
 
 
 def finished(chains: list[Chain], phraser, counts: Counts) -> Iterator[dict]:
@@ -111,6 +147,8 @@ def finished(chains: list[Chain], phraser, counts: Counts) -> Iterator[dict]:
             counts.failed[failure] += 1
             continue
         counts.composed[chain.links[0].reading.rule] += 1
+        counts.lasts.add(chain.problems[-1].id)
+        counts.replaced.update(link.constant.value for link in chain.links)
         yield rec
 
 
@@ -132,11 +170,19 @@ def read_first(path: str, source: Source, log) -> list[Problem]:
     return pool
 
 
+def _not_written(first: str, outputs: list[str | None]) -> None:
+    """BadInput when --first is the file an output would replace (through links too): refused before any work."""
+    for path in outputs:
+        if path not in (None, "-") and first != "-" and os.path.exists(path) and os.path.samefile(first, path):
+            raise BadInput(f"--first {first} and the output {path} are the same file: writing would replace it")
+
+
 def run_compose(source: Source, output: str, opts: ComposeOptions, log) -> None:
     """`rlvr compose`: composed prompt records from the records of `source` (the last problems) to `output`."""
     check_streams(source, output)
     if opts.first is not None:
         check_input(opts.first)
+        _not_written(opts.first, [output, source.rejects])
     pool = read_first(opts.first, source, log) if opts.first is not None else None
     phraser = None
     if opts.llm is not None:

@@ -28,9 +28,14 @@ from rlvrkit.records import GROUP_TAGS, SUMMARY_FIELDS, reference_text
 
 SEP = "\n\n"
 NAMES = "XYZWUVTSRPQMNKHGF"  # variable names, in the order they are tried
+MAX_TEXT = 100_000  # characters of a last problem (MATH's longest has 4,309); its numbers are found in linear time
 TASKS = ("math", "mcq")  # the verifiers a composed prompt can keep: its answer is the last problem's
 # Fields of the last problem that would be wrong on the composed prompt: its text, and score's statistics about it.
 NOT_PASSED = frozenset(("id", "prompt", "messages", "answer", "meta", "solution", "task", *SUMMARY_FIELDS, *GROUP_TAGS))
+# Fields that describe the last problem itself (its difficulty, its subject, where it comes from): the composed record
+# says "composed" there, and keeps the last problem's values in meta["last"].
+DESCRIBING = ("level", "subject", "source", "type", "difficulty", "category", "topic")
+COMPOSED = "composed"
 
 
 class Problem:
@@ -61,6 +66,8 @@ class Problem:
         task = self.rec.get("task")
         if task is not None and task not in TASKS:
             return f"q2: task {task!r} cannot be composed"
+        if len(self.text) > MAX_TEXT:
+            return f"q2: text over {MAX_TEXT:,} characters"
         found = to_replace(self.text)
         return found if isinstance(found, Constant) else f"q2: {found}"
 
@@ -162,9 +169,11 @@ def meta(chain: Chain, definitions: list[str], phrased_by: list[str | None]) -> 
     return {"parents": [p.id for p in chain.problems], **level, **({"origin": origin} if origin is not None else {})}
 
 
-def new_id(chain: Chain) -> str:
-    """``spc-`` and a hash of the parents' ids, in order: the same parents give the same id, whatever the run."""
-    key = "\x1f".join(p.id for p in chain.problems).encode()
+def new_id(chain: Chain, prompt: str) -> str:
+    """``spc-`` and a hash of the parents' ids, in order, the composed prompt and its answer: the same item gets the
+    same id whatever the run, and two items that differ in anything (another constant replaced, another definition)
+    never share one."""
+    key = "\x1f".join([*(p.id for p in chain.problems), prompt, chain.problems[-1].answer]).encode()
     return "spc-" + hashlib.blake2b(key, digest_size=8).hexdigest()
 
 
@@ -196,12 +205,16 @@ def solution(chain: Chain) -> str | None:
 
 def record(chain: Chain, definitions: list[str], phrased_by: list[str | None]) -> dict:
     """The composed prompt record: a new id, the text, the last problem's answer and task, its other fields passed
-    through (not its statistics or its solution), `solution` when every problem has one, and `meta`."""
+    through (not its statistics or its solution; "composed" where a field describes the last problem itself, its
+    value kept in meta["last"]), `solution` when every problem has one, and `meta`."""
     last = chain.problems[-1].rec
-    rec = {"id": new_id(chain), "prompt": text(chain, definitions), "answer": last["answer"]}
+    prompt = text(chain, definitions)
+    rec = {"id": new_id(chain, prompt), "prompt": prompt, "answer": last["answer"]}
     rec["task"] = last.get("task") or "math"
-    rec.update((k, v) for k, v in last.items() if k not in NOT_PASSED)
+    rec.update((k, COMPOSED if k in DESCRIBING else v) for k, v in last.items() if k not in NOT_PASSED)
     if (composed := solution(chain)) is not None:
         rec["solution"] = composed
     rec["meta"] = meta(chain, definitions, phrased_by)
+    if described := {k: last[k] for k in DESCRIBING if k in last}:
+        rec["meta"]["last"] = described
     return rec
