@@ -77,8 +77,8 @@ def test_train_refuses_numbers_no_run_can_use(given, says):
 
 
 def test_train_refuses_them_in_one_line_before_the_model(tmp_path):
-    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tmp_path / "nowhere"), "--lr", "nan", input="")
-    one_line_error(out, 2, "--lr must be a finite number above 0, not nan")
+    out = rlvr("train", "--ckpt", str(tmp_path / "run"), "--model", str(tmp_path / "nowhere"), "--lr", "0", input="")
+    one_line_error(out, 2, "--lr must be a finite number above 0, not 0.0")
     assert not (tmp_path / "run").exists()
 
 
@@ -150,7 +150,7 @@ def test_demo_refuses_numbers_no_run_can_use(given, says):
 
 
 def test_demo_refuses_them_in_one_line(tmp_path):
-    one_line_error(rlvr("demo", "--dir", str(tmp_path / "d"), "--lr", "inf"), 2, "--lr must be a finite number")
+    one_line_error(rlvr("demo", "--dir", str(tmp_path / "d"), "--lr", "0"), 2, "--lr must be a finite number above 0")
     assert not (tmp_path / "d").exists()
 
 
