@@ -39,6 +39,7 @@ ROLLOUT_FIELDS = frozenset(
 SUMMARY_FIELDS = ("n", "mean", "std", "pass_rate", "solve_all", "solve_none", "len_mean", "len_unit")
 GROUP_TAGS = ("epoch", "policy")
 REWARD_LIMIT = 1e6  # the largest reward magnitude (see the module docstring)
+TASKS = ("math", "mcq", "srl")  # the verifiers a record's 'task' may name
 MAX_DEPTH = 100  # the most levels of objects and arrays in a record, the record itself the first
 TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (the record contract's limit)"
 
@@ -71,6 +72,13 @@ def check_answer(rec: dict, why: str = "the reference answer") -> None:
             raise InvalidRecord("'answer' must be a finite number")
         return
     check_text(rec, "answer", why)
+
+
+def check_task(rec: dict, command: str) -> None:
+    """A record's 'task', when it has one, names a verifier `command` knows (verify, eval)."""
+    task = rec.get("task")
+    if task is not None and task not in TASKS:
+        raise InvalidRecord(f"unknown task {task!r}: {command} verifies {', '.join(TASKS)} (--task forces one)")
 
 
 def reference_text(answer) -> str:

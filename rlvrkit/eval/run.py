@@ -15,13 +15,12 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from rlvrkit.errors import BadInput, InvalidRecord
+from rlvrkit.errors import BadInput
 from rlvrkit.eval import report
 from rlvrkit.eval.options import EvalOptions
 from rlvrkit.eval.samples import read_samples
 from rlvrkit.jsonl import Source, check_output, read_all, source_name, streams, write_all
-from rlvrkit.records import check_answer, check_prompt
-from rlvrkit.verify.options import VERIFIERS
+from rlvrkit.records import check_answer, check_prompt, check_task
 
 
 def run_eval(source: Source, output: str, opts: EvalOptions, log) -> None:
@@ -59,9 +58,8 @@ def prompt_check(opts: EvalOptions):
     def check(rec: dict) -> None:
         check_prompt(rec)
         check_answer(rec, "eval verifies every completion against it")
-        task = rec.get("task")
-        if opts.verify.task is None and task is not None and task not in VERIFIERS:
-            raise InvalidRecord(f"unknown task {task!r}: eval verifies {', '.join(VERIFIERS)} (--task forces one)")
+        if opts.verify.task is None:
+            check_task(rec, "eval")
 
     return check
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import orjson
 
 from rlvrkit.errors import InvalidRecord
-from rlvrkit.records import reference_text
+from rlvrkit.records import check_task, reference_text
 from rlvrkit.verify import mcq, srl
-from rlvrkit.verify.options import CORRECTNESS, VERIFIERS, VerifyOptions
+from rlvrkit.verify.options import CORRECTNESS, VerifyOptions
 from rlvrkit.verify.shaping import default_cache, format_reward, length_penalty
 from rlvrkit.verify.text import (
     answer_region,
@@ -66,9 +66,7 @@ def record_check(opts: VerifyOptions) -> Callable[[dict], None]:
         if needs_answer:
             _field(rec, "answer", (str, int, float), "a string or a number")
         if task_term:
-            task = rec.get("task")
-            if task is not None and task not in VERIFIERS:
-                raise InvalidRecord(f"unknown task {task!r}: verify knows {', '.join(VERIFIERS)} (--task forces one)")
+            check_task(rec, "verify")
         if "length" in names:
             ids = rec.get("completion_ids")
             if not isinstance(ids, list):

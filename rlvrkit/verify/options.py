@@ -19,8 +19,9 @@ import math
 import os
 from dataclasses import dataclass
 
-VERIFIERS = ("math", "mcq", "srl")
-CORRECTNESS = ("task", *VERIFIERS)
+from rlvrkit.records import TASKS
+
+CORRECTNESS = ("task", *TASKS)
 TERMS = (*CORRECTNESS, "format", "length")
 STATUSES = ("ok", "wrong", "no_answer", "timeout", "bad_reference", "format")
 MAX_JOBS_A_CORE = 8  # --jobs beyond this many workers a core (4 cores at least) is refused: they fork at once
