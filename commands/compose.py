@@ -72,13 +72,15 @@ def compose(
 
     Each input record (id, prompt, answer) is a last problem q2. q1 comes from
     --first (default: the input itself) and names a number of its answer X; one
-    number of q2 becomes Y, linked to X by the exact difference. The prompt reads q1,
+    number of q2 becomes Y, linked to X by the exact difference (never from an
+    irrational X: the difference would show Y). The prompt reads q1,
     "Let X be the answer to the problem above. Y is 6 more than X.", then q2 with
     that one number replaced; its answer is q2's. A rounded reference is defined
     with its rounding (a decimal to its places; a record with "approximate": true
     to its significant figures). Y never replaces a number q2's own text gives away
     (0, 1, a member of a listed sequence, an angle of an identity, a count the
-    wording fixes, a repeated number); the largest other integer is taken first.
+    wording fixes, a repeated number), nor 2, a policy's first guess; the largest
+    other integer is taken first.
     Every record passes an exact self-check before it is written; its level and
     subject say "composed" (q2's are kept in meta.last). stderr counts what could
     not be composed, the distinct q2s used and the share of replaced values that

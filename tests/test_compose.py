@@ -130,7 +130,15 @@ def test_answers_no_rule_reads_are_skipped_with_a_reason(answer, why):
         ("Weng earns $12 an hour. She did 50 minutes of work.", "50", None),  # GSM8K's dollars are money
         ("A ratio of \\frac{3}{4} and 0.5 and 1.5.", "\\frac{3}{4}", None),  # fractions before decimals
         ("What is 2.5 and 1.25?", "2.5", None),  # the larger first: a constant guess of Y finds it less often
-        ("Sam carries a 2 gallon bucket 1 mile and 3 miles more.", "3", None),  # 2 last, 1 never
+        ("Sam carries a 2 gallon bucket 1 mile and 3 miles more.", "3", None),  # 2 and 1 never
+        ("What's the largest eight-digit base 2 integer?", None, "2 (guessed first)"),  # a policy's first guess
+        (  # a_12 is given by the definition (MATH train); 1234 too
+            "Let $a_n$ be the number obtained by writing the integers 1 to $n$ from left to right. Therefore, "
+            "$a_4 = 1234$ and \\[a_{12} = 123456789101112.\\]For $1 \\le k \\le 100$, how many are divisible by 9?",
+            "100",
+            None,
+        ),
+        ("If $$1+12+123+1234+12345$$ is congruent to $n$ modulo 9", "9", None),  # the sum's terms are its pattern
         ("What is the sum of the odd numbers $Y$, 3, 5, 7? Add 9 and 4.", "9", None),
         ("Find $\\sin 20^\\circ \\sin 40^\\circ \\sin 80^\\circ$.", None, "angle of a trigonometric identity"),
         ("Compute $1-2+3-4+5- \\dots +99-100$.", None, "member of a listed sequence"),
@@ -518,3 +526,15 @@ def test_a_phrased_definition_keeps_the_rounding_and_the_unit():
     assert judge("DEFINITION: Let $X$ be the answer.\nVALUE: 10^{10^{10}}", reading, "$X$")[1] == (
         "a value that cannot be read"
     )
+
+
+def test_an_irrational_q1_is_never_linked_the_difference_would_give_y_away():
+    """``$S$ is $7000 - \\frac{16 \\pi}{3}$ more than $V$``: the rational part of the difference is v2, so a policy
+    reads Y off the link without solving q1. Such a q1 is counted and skipped; every link written is rational."""
+    q2 = {"id": "b", "prompt": "Find the sum of all multiples of 7 between 100 and 200.", "answer": "2107"}
+    for answer in ("-\\sqrt{3}", "\\frac{16 \\pi}{3}", "30^\\circ", "5+4\\sqrt{3}"):
+        out, counts = compose([q2], [{"id": "a", "prompt": "Compute it.", "answer": answer}], candidates=1)
+        assert out == [] and counts.skipped == {"q1: answer is irrational (the link would give Y away)": 1}
+    out, _ = compose(data("math500", 200), candidates=5)
+    assert out and all(number(r["meta"]["v1"]).is_Rational for r in out)
+    assert not any("\\sqrt" in r["meta"]["difference"] or "\\pi" in r["meta"]["difference"] for r in out)

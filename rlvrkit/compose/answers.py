@@ -14,9 +14,11 @@ The rules, tried in this order, each where it applies unambiguously:
     largest      several numbers (a list, a point, a matrix): the largest                       (5, -10) → 5
     coefficient  a polynomial as written (expanded): the coefficient of its leading term        7x + 10 → 7
 
-Anything else is skipped with a reason ("q1: answer is a matrix with symbols", …); an answer too long, too deep or
-with a value too large to compute exactly (``10^{10^{10}}``) is refused in bounded time (rlvrkit.compose.values) as
-"too large to read exactly". `derive(rule, answer, rec)` re-derives a value by a named rule only, for the self-check.
+An irrational value (radical, pi, radians) is read but never linked (rlvrkit.compose.spc.IRRATIONAL: the difference
+would give Y away). Anything else is skipped with a reason ("q1: answer is a matrix with symbols", …); an answer too
+long, too deep or with a value too large to compute exactly (``10^{10^{10}}``) is refused in bounded time
+(rlvrkit.compose.values) as "too large to read exactly". `derive(rule, answer, rec)` re-derives a value by a named
+rule only, for the self-check.
 
 A rounded reference says so: a decimal answer is read as rounded to its places, e-notation to its figures, and the
 answer of a record marked ``"approximate": true`` (SciBench's and TheoremQA's physics rows, graded with a tolerance)

@@ -6,7 +6,9 @@ so q1 would not be needed to solve the composition (a shortcut RL learns first).
   constant term (``x^2 + x + 1``);
 - ``member of a listed sequence``: a member of a list or sum written with an ellipsis (``1, 3, 5, \\ldots``,
   ``1 - 2 + 3 - \\dots``) or of three consecutive members in an arithmetic or geometric progression (``odd numbers
-  1, 3, 5, 7``, ``1, 2, and 3``);
+  1, 3, 5, 7``, ``1, 2, and 3``) or of one whose members write 1, 2, 3, … on (``1+12+123+1234``);
+- ``digits 1, 2, 3, … run together``: a number of four or more digits that writes the integers from 1 in order
+  (``1234``, ``123456789101112``: ``a_n`` is the number obtained by writing 1 to n, so the text gives ``a_{12}``);
 - ``angle of a trigonometric identity``: the angles of a text with two or more trigonometric functions of numbers
   (``\\sin 20^\\circ \\sin 40^\\circ \\sin 80^\\circ``, ``\\cos \\frac{2\\pi}{15} \\cos \\frac{4\\pi}{15}``);
 - ``count fixed by the wording``: ``a deck of 52 cards``, ``a 6-sided die``, ``7 days`` in a week, ``90^\\circ`` in a
@@ -99,12 +101,23 @@ def determined(text: str, found: list) -> dict[int, str]:
     out: dict[int, str] = {i: NEUTRAL[c.value] for i, c in enumerate(found) if c.value in NEUTRAL}
     for i in _in_sequences(text, found):
         out.setdefault(i, "member of a listed sequence")
+    for i, c in enumerate(found):
+        if counting(c.text):
+            out.setdefault(i, "digits 1, 2, 3, … run together")
     for i in _identity_angles(text, found):
         out.setdefault(i, "angle of a trigonometric identity")
     for i, c in enumerate(found):
         if c.value is not None and _fixed(text, c):
             out.setdefault(i, "count fixed by the wording")
     return out
+
+
+_COUNTING = "".join(str(n) for n in range(1, 60))  # 1234567891011…5859: 109 digits, past MAX_DIGITS
+
+
+def counting(literal: str) -> bool:
+    """Whether `literal` is 4 or more digits that write 1, 2, 3, … in order (``1234``, ``123456789101112``)."""
+    return len(literal) >= 4 and literal.isdigit() and _COUNTING.startswith(literal)
 
 
 def _stripped(gap: str) -> str:
@@ -134,6 +147,9 @@ def _in_sequences(text: str, found: list) -> list[int]:
         before = _stripped(text[max(0, first.start - 16) : first.start])
         after = _stripped(text[last.end : last.end + 16])
         if any(_ELLIPSIS.search(g) for g in gaps) or _ELLIPSIS_BEFORE.search(before) or _ELLIPSIS_AFTER.match(after):
+            out += run
+            continue
+        if len(run) >= 3 and all(_COUNTING.startswith(found[i].text) for i in run):  # 1 + 12 + 123 + 1234
             out += run
             continue
         values = [_signed(text, found[i]) for i in run]

@@ -5,8 +5,7 @@ A constant is an unsigned literal: an integer (``12``, ``1,000``, ``1{,}000``), 
 ``\\dfrac34``, ``3/4``) or a decimal (``0.5``, ``.5``, ``12.50``). `to_replace` picks, among those that may be replaced,
 integers before fractions before decimals as Composition-RL does, but the largest first (the paper takes the
 smallest: then a policy that guesses Y = 3 without reading q1 is right on 23% of MATH-500's compositions; largest
-first, the best constant guess is right on 7%), and 2 only when nothing else may be (0 and 1 never are). One may not
-be replaced when it is
+first, the best constant guess is right on 7%). One may not be replaced when it is
 
 - in figure code (``[asy]``, TikZ), a layout command (``\\hspace{2cm}``) or a label (``Problem 3``, ``Figure 2``,
   ``Step 1``, ``May 5``);
@@ -20,8 +19,11 @@ be replaced when it is
   rule-based composer never replaces a repeated number; figure code counts (a figure drawn to scale shows the
   value) and so do number words (``two``, ``twice``, ``a dozen``);
 - a year in prose (``In 1992, …``): it rarely changes the answer;
-- a value q2's own text determines (rlvrkit.compose.determined): 0 and 1, a member of a listed sequence, an angle
-  of a trigonometric identity, a count fixed by the wording (``a deck of 52 cards``);
+- a value q2's own text determines (rlvrkit.compose.determined): 0 and 1, a member of a listed sequence or the
+  digits 1, 2, 3, … run together (``a_{12} = 123456789101112``), an angle of a trigonometric identity, a count fixed
+  by the wording (``a deck of 52 cards``);
+- 2: after 0 and 1 the value a policy guesses first (``base 2``, ``domain [0, 2]``); replaced only when nothing
+  else may be, it made 3% of MATH-500's compositions solvable by that guess, so it never is;
 - more than MAX_DIGITS digits long (its value is never computed).
 """
 
@@ -38,7 +40,7 @@ from rlvrkit.compose.values import MAX_DIGITS
 from rlvrkit.latex import SpanMap
 
 KINDS = ("integer", "fraction", "decimal")  # the order of preference
-LAST = (2,)  # replaced only when nothing else may be: q2 alone gives it away too often (0 and 1 never are)
+GUESSED = {2: "2 (guessed first)"}  # never replaced either: q2 alone gives it away too often (0 and 1 are in NEUTRAL)
 _LITERAL = re.compile(
     r"(?P<fraction>\\[dt]?frac\s*(?:\{\s*\d+\s*\}|\d)\s*(?:\{\s*\d+\s*\}|\d)"
     r"|(?<![\d/.^_])\d+/\d+(?![\d/]))"
@@ -209,7 +211,7 @@ def _judged(text: str, found: list[Constant]) -> list[Constant]:
     fixed = determined(text, found)
     out = []
     for i, c in enumerate(found):
-        reason = c.reason or ("repeated" if counts[c.value] > 1 else fixed.get(i))
+        reason = c.reason or ("repeated" if counts[c.value] > 1 else fixed.get(i) or GUESSED.get(c.value))
         out.append(c if reason == c.reason else _with_reason(c, reason))
     return out
 
@@ -219,12 +221,12 @@ def _with_reason(c: Constant, reason: str) -> Constant:
 
 
 def to_replace(text: str) -> Constant | str:
-    """The constant to replace (integers, then fractions, then decimals; the largest first; 2 last), or why
-    there is none: "no number" or "no replaceable number (…)" with the commonest reason."""
+    """The constant to replace (integers, then fractions, then decimals; the largest first), or why there is
+    none: "no number" or "no replaceable number (…)" with the commonest reason."""
     found = constants(text)
     free = [c for c in found if c.reason is None]
     if free:
-        return min(free, key=lambda c: (c.value in LAST, KINDS.index(c.kind), -c.value))
+        return min(free, key=lambda c: (KINDS.index(c.kind), -c.value))
     if not found:
         return "no number"
     return f"no replaceable number ({Counter(c.reason for c in found).most_common(1)[0][0]})"

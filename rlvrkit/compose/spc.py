@@ -36,6 +36,9 @@ NOT_PASSED = frozenset(("id", "prompt", "messages", "answer", "meta", "solution"
 # says "composed" there, and keeps the last problem's values in meta["last"].
 DESCRIBING = ("level", "subject", "source", "type", "difficulty", "category", "topic")
 COMPOSED = "composed"
+# An irrational v1 (a radical, a multiple of pi, radians) is never linked: the difference v2 − v1 would be written
+# ``$13 + \sqrt{3}$``, ``$7000 - \frac{16 \pi}{3}$``, and its rational part is v2: Y read off the link, q1 unsolved.
+IRRATIONAL = "q1: answer is irrational (the link would give Y away)"
 
 
 class Problem:
@@ -115,6 +118,8 @@ def plan(problems: tuple[Problem, ...]) -> Chain | str:
     for first, nxt in reversed(list(zip(problems, problems[1:]))):
         if isinstance(first.reading, str):
             return first.reading
+        if not first.reading.value.is_Rational:
+            return IRRATIONAL
         if isinstance(nxt.constant, str):
             return nxt.constant
         free = [n for n in NAMES if n not in taken][:2]
