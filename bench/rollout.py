@@ -120,7 +120,7 @@ def run_vllm(path, tok, prompts, n, max_tokens, fixed, dtype) -> tuple[int, floa
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    from rlvrkit.rollout.sampling import sequence_seed
+    from rlvrkit.rollout.seeds import sequence_seed
     from rlvrkit.rollout.vllm_engine import VLLMEngine
 
     llm = VLLMEngine(str(path), tok, dtype=dtype).llm

@@ -33,7 +33,8 @@ from rlvrkit.errors import Failure
 from rlvrkit.rollout.engine import Completion, Policy, Request
 from rlvrkit.rollout.finish import eos_ids, finish
 from rlvrkit.rollout.options import RolloutOptions
-from rlvrkit.rollout.sampling import Sampling, sequence_seed
+from rlvrkit.rollout.sampling import Sampling
+from rlvrkit.rollout.seeds import sequence_seed
 
 LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)  # the max_lora_rank values vLLM accepts
 
