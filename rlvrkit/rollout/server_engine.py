@@ -46,11 +46,13 @@ from rlvrkit.rollout.options import RolloutOptions, Sampling
 
 PROBE_TIMEOUT = 60.0  # seconds for the start-up calls (the model list, a one-token probe)
 LORA_ROUTE, RPC_ROUTE = "/v1/load_lora_adapter", "/collective_rpc"
+LORA_HOW = "start vllm serve with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"
+RPC_HOW = "start vllm serve with VLLM_SERVER_DEV_MODE=1 (full-weight versions are loaded by its /collective_rpc)"
 
 
 @dataclass(frozen=True)
-class Job:
-    """One request: consecutive samples of one group, and where their completions go in the batch."""
+class GroupRequest:
+    """One request to a server: consecutive samples of one group, and where their completions go in the batch."""
 
     prompt_ids: list[int]
     key: str
@@ -59,17 +61,18 @@ class Job:
     slots: list[int]
 
 
-def jobs_of(requests: list[Request], params: Sampling) -> list[Job]:
+def jobs_of(requests: list[Request], params: Sampling) -> list[GroupRequest]:
     """The batch's requests as one job per run of consecutive samples of a group (one per sample when greedy: vLLM
     takes n = 1 only then)."""
-    jobs: list[Job] = []
+    jobs: list[GroupRequest] = []
     for i, r in enumerate(requests):
         last = jobs[-1] if jobs else None
         joins = last is not None and not params.greedy and (last.key, last.epoch) == (r.key, r.epoch)
         if joins and last.samples.stop == r.sample and last.prompt_ids == r.prompt_ids:
-            jobs[-1] = Job(last.prompt_ids, r.key, r.epoch, range(last.samples.start, r.sample + 1), [*last.slots, i])
+            samples = range(last.samples.start, r.sample + 1)
+            jobs[-1] = GroupRequest(last.prompt_ids, r.key, r.epoch, samples, [*last.slots, i])
         else:
-            jobs.append(Job(r.prompt_ids, r.key, r.epoch, range(r.sample, r.sample + 1), [i]))
+            jobs.append(GroupRequest(r.prompt_ids, r.key, r.epoch, range(r.sample, r.sample + 1), [i]))
     return jobs
 
 
@@ -108,15 +111,16 @@ class ServerEngine:
 
     # -- start ------------------------------------------------------------------------------------------------------
 
-    def connect(self, params: Sampling, *, lora: bool) -> None:
-        """Ask every server what it serves and probe its logprobs; `lora`: check that it loads adapters at run time."""
+    def connect(self, params: Sampling, *, lora: bool = False, reload: bool = False) -> None:
+        """Ask every server what it serves and probe its logprobs; check that it can load adapters (`lora`) or
+        reload full weights (`reload`) at run time, when the run may ask for that."""
         probe = list(self.tokenizer("The answer is")["input_ids"]) or [next(iter(self.eos), 0)]
-        on_each(self.servers, lambda s: self._connect(s, params, probe, lora))
+        on_each(self.servers, lambda s: self._connect(s, params, probe, (lora, reload)))
         for url, root in self.root.items():
             if root and Path(root).resolve() != Path(self.path).resolve():
                 self.log.warn(f"{url} serves {root}; prompts are rendered with the tokenizer of {self.path}")
 
-    def _connect(self, server: Server, params: Sampling, probe: list[int], lora: bool) -> None:
+    def _connect(self, server: Server, params: Sampling, probe: list[int], loads: tuple[bool, bool]) -> None:
         conn = Connection(server.url, PROBE_TIMEOUT)
         try:
             models = conn.get("/v1/models").get("data") or []
@@ -126,11 +130,10 @@ class ServerEngine:
             self.base[server.url] = self.served[server.url] = bases[0]["id"]
             self.root[server.url] = bases[0].get("root") or ""
             self._probe(conn, probe, params)
-            if lora and conn.status(LORA_ROUTE) == 404:
-                raise Failure(
-                    f"{server.url} cannot load LoRA adapters at run time: start vllm serve with --enable-lora and "
-                    "VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"
-                )
+            if loads[0] and conn.status(LORA_ROUTE) == 404:
+                raise Failure(f"{server.url} cannot load LoRA adapters at run time: {LORA_HOW}")
+            if loads[1] and conn.status(RPC_ROUTE) == 404:
+                raise Failure(f"{server.url} cannot reload weights at run time: {RPC_HOW}")
         except ServerDown as err:
             raise Failure(f"{server.url} is unreachable ({err.reason})") from None
         finally:
@@ -152,7 +155,7 @@ class ServerEngine:
     def generate(self, requests: list[Request], params: Sampling) -> list[Completion]:
         jobs = jobs_of(requests, params)
 
-        def send(conn: Connection, job: Job):
+        def send(conn: Connection, job: GroupRequest):
             body = group_body(self.served[conn.url], job.prompt_ids, params, job.key, job.samples, job.epoch)
             return read_choices(conn.url, conn.post("/v1/completions", body), len(job.samples))
 
@@ -222,10 +225,7 @@ class ServerEngine:
             conn.post(RPC_ROUTE, {"method": "reload_weights", "kwargs": {"weights_path": path}})
         except Failure as err:
             if "(404)" in str(err):
-                raise Failure(
-                    f"{conn.url} cannot reload weights: start vllm serve with VLLM_SERVER_DEV_MODE=1 (full-weight "
-                    "versions are loaded through its /collective_rpc reload_weights)"
-                ) from None
+                raise Failure(f"{conn.url} cannot reload weights at run time: {RPC_HOW}") from None
             raise
         conn.post("/reset_prefix_cache", {})  # its KV blocks were computed by the old weights
 
@@ -255,5 +255,5 @@ def open_servers(opts: RolloutOptions, tokenizer, log) -> ServerEngine:
         )
     lora = opts.adapter is not None or (opts.watch is not None and (current is None or current.kind == "adapter"))
     engine = ServerEngine(opts.server, opts.model, tokenizer, in_flight=opts.in_flight, log=log)
-    engine.connect(opts.sampling, lora=lora)
+    engine.connect(opts.sampling, lora=lora, reload=current is not None and current.kind == "full")
     return engine
