@@ -31,10 +31,11 @@ def build(shape: str, device: str, lora: bool, tmp: Path):
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
+    from rlvrkit.demo import cached_tiny
+    from rlvrkit.log import Log
     from rlvrkit.models import load_tokenizer
-    from rlvrkit.tiny import build_tiny
 
-    tiny = build_tiny(tmp / "tiny")
+    tiny = cached_tiny(Log("bench"))  # built once per machine (user cache), as rlvr demo keeps it
     tokenizer = load_tokenizer(tiny)
     if shape == "tiny":
         config = Qwen2Config.from_pretrained(tiny)

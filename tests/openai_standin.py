@@ -90,7 +90,7 @@ class StandIn:
             "finish_reason": reason,
         }
 
-    def control(self, path: str, body: dict) -> tuple[int, dict]:
+    def control(self, path: str, body: dict) -> tuple[int, dict | str]:
         with self.lock:
             self.calls.append((path, body))
         if path == "/v1/load_lora_adapter" and self.lora:
@@ -99,11 +99,11 @@ class StandIn:
             if body["lora_name"] in self.adapters:
                 return 400, {"error": {"message": f"The lora adapter '{body['lora_name']}' has already been loaded."}}
             self.adapters[body["lora_name"]] = body["lora_path"]
-            return 200, {}
+            return 200, f"Success: LoRA adapter '{body['lora_name']}' added successfully."  # text, as vLLM's
         if path == "/v1/unload_lora_adapter" and self.lora:
             if self.adapters.pop(body.get("lora_name"), None) is None:
                 return 404, {"error": {"message": "The lora adapter cannot be found.", "code": 404}}
-            return 200, {}
+            return 200, f"Success: LoRA adapter '{body['lora_name']}' removed successfully."
         if path == "/collective_rpc":
             if body.get("method") != "reload_weights":
                 return 400, {"error": {"message": "Missing 'method' in request body", "code": 400}}
@@ -122,10 +122,10 @@ def _handler(server: StandIn):
         def log_message(self, *args):  # quiet
             pass
 
-        def reply(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
+        def reply(self, status: int, body: dict | str) -> None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

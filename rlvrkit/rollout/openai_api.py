@@ -100,6 +100,8 @@ class Connection:
         try:
             return json.loads(data) if data.strip() else {}
         except ValueError:
+            if path != "/v1/completions":  # vLLM answers a loaded or unloaded adapter in plain text
+                return {"text": data.decode(errors="replace")}
             raise Failure(f"{self.url}: malformed reply to {path} (not JSON): {data[:80]!r}") from None
 
     def _exchange(self, method: str, path: str, body: dict | None) -> tuple[int, bytes]:
