@@ -1,7 +1,8 @@
 """`rlvr train` on two torchrun "nodes" on this machine: two agents (`--nnodes 2`, one process each) meeting through a
 c10d rendezvous on 127.0.0.1, as the README's several-machines layout runs them on two hosts: node A, whose address
-sorts first, is rank 0 and reads the stream; node B reads nothing. The update equals the one-process update on the
-same batch; the run directory is written once, by rank 0."""
+sorts first, is rank 0 and reads the stream; node B reads nothing. That the update of several ranks equals one
+process's is tests/test_train.py's torchrun test (the same DDP code); here, that the layout runs: one metrics line a
+step, every group trained, versions published once."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import socket
 import subprocess
 import sys
 
-import pytest
-import torch
-from conftest import jsonl, read_jsonl, rlvr
+from conftest import jsonl, read_jsonl
 from test_train import fake_rollouts
 
 from rlvrkit import checkpoint
@@ -24,14 +23,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_train_on_two_nodes_makes_the_one_process_update(tmp_path, tiny_model):
+def test_train_on_two_nodes_rank_0_reading_the_stream(tmp_path, tiny_model):
     from rlvrkit.models import load_tokenizer
 
     data = tmp_path / "b.jsonl"
     data.write_text(jsonl(*fake_rollouts(load_tokenizer(tiny_model), groups=4)))
     common = ["--model", str(tiny_model), "--batch-groups", "2", "--lr", "1e-3"]  # four groups: two steps
-    one = rlvr("train", "--ckpt", str(tmp_path / "one"), *common, "-i", str(data))
-    assert one.returncode == 0, one.stderr
     port = free_port()
 
     def agent(addr: str) -> list[str]:
@@ -53,17 +50,11 @@ def test_train_on_two_nodes_makes_the_one_process_update(tmp_path, tiny_model):
         b.kill()
     assert a.returncode == 0 and b.returncode == 0, (err_a.decode()[-3000:], err_b.decode()[-3000:])
     assert read_jsonl(out_b.decode()) == []  # rank 0 alone writes metrics ...
-    metrics, alone = read_jsonl(out_a.decode()), read_jsonl(one.stdout)
-    assert [m["step"] for m in metrics] == [m["step"] for m in alone] == [1, 2]
-    for m2, m1 in zip(metrics, alone):
-        assert m2["grad_norm"] == pytest.approx(m1["grad_norm"], rel=1e-5)
-        assert m2["loss"] == pytest.approx(m1["loss"], abs=1e-6)
-    versions = [c.version for c in checkpoint.versions(tmp_path / "two")]
-    assert versions == [c.version for c in checkpoint.versions(tmp_path / "one")] and versions  # ... and versions
+    metrics = read_jsonl(out_a.decode())
+    assert [(m["step"], m["groups_used"]) for m in metrics] == [(1, 2), (2, 2)]  # every group of each batch trained
+    assert [c.version for c in checkpoint.versions(tmp_path / "two")] == [1, 2]  # ... and versions
     from safetensors.torch import load_file
 
-    w1 = load_file(str(tmp_path / "one" / "latest" / "model.safetensors"))
-    w2 = load_file(str(tmp_path / "two" / "latest" / "model.safetensors"))
+    moved = load_file(str(tmp_path / "two" / "latest" / "model.safetensors"))
     base = load_file(str(tiny_model / "model.safetensors"))
-    assert max((w1[k] - base[k]).abs().max() for k in w1) > 5e-4  # the step moved the weights
-    assert sorted(w1) == sorted(w2) and all(torch.allclose(w1[k], w2[k], atol=1e-4) for k in w1)
+    assert max((moved[k] - base[k]).abs().max() for k in moved) > 5e-4  # the steps moved the weights
