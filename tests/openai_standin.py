@@ -6,7 +6,7 @@ Like vLLM it takes prompts as token ids, seeds sample i of an n-sample request w
 adapter's weights are not applied: the tests check which name each request asked for) and reloads full weights.
 Faults: `die_after=k` answers k completion requests, then cuts the next reply off mid-body and stops listening;
 `malformed=True` answers completions with a reply that has no token_ids; `lora=False` has no LoRA routes (as a
-server started without VLLM_ALLOW_RUNTIME_LORA_UPDATING).
+server started without VLLM_ALLOW_RUNTIME_LORA_UPDATING); `load_status=500` answers adapter loads with that error.
 """
 
 from __future__ import annotations
@@ -23,12 +23,16 @@ from rlvrkit.rollout.sampling import filter_top_k_top_p, generators, next_tokens
 
 
 class StandIn:
-    def __init__(self, model_dir, *, die_after=None, malformed=False, logprobs_mode="processed", lora=True):
+    def __init__(
+        self, model_dir, *, die_after=None, malformed=False, logprobs_mode="processed", lora=True, load_status=200
+    ):
         self.root = str(model_dir)
         self.model = load_model(model_dir, dtype="float32", device="cpu").eval()
         self.eos = {int(self.model.config.eos_token_id)}
         self.die_after, self.malformed, self.mode, self.lora = die_after, malformed, logprobs_mode, lora
+        self.load_status = load_status
         self.dead = False
+        self.max_model_len = 1024
         self.adapters: dict[str, str] = {}
         self.asked: list[tuple[str, int]] = []  # (model name, samples) of each completion request answered
         self.calls: list[tuple[str, dict]] = []  # every control call (path, body)
@@ -46,7 +50,8 @@ class StandIn:
     # -- the API ----------------------------------------------------------------------------------------------------
 
     def models(self) -> dict:
-        base = {"id": self.root, "object": "model", "root": self.root, "parent": None, "max_model_len": 1024}
+        base = {"id": self.root, "object": "model", "root": self.root, "parent": None}
+        base["max_model_len"] = self.max_model_len
         loras = [{"id": n, "root": p, "parent": self.root} for n, p in self.adapters.items()]
         return {"object": "list", "data": [base, *loras]}
 
@@ -96,6 +101,8 @@ class StandIn:
         if path == "/v1/load_lora_adapter" and self.lora:
             if not body.get("lora_name") or not body.get("lora_path"):
                 return 400, {"error": {"message": "Field required", "code": 400}}
+            if self.load_status != 200:
+                return self.load_status, {"error": {"message": "out of memory", "code": self.load_status}}
             if body["lora_name"] in self.adapters:
                 return 400, {"error": {"message": f"The lora adapter '{body['lora_name']}' has already been loaded."}}
             self.adapters[body["lora_name"]] = body["lora_path"]

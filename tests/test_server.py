@@ -14,7 +14,7 @@ from openai_standin import StandIn
 from test_rollout import PROMPTS, assert_logprobs_match, full_weights, lora_adapter
 
 from rlvrkit.checkpoint import publish
-from rlvrkit.errors import Failure
+from rlvrkit.errors import BadInput, Failure
 from rlvrkit.jsonl import Source
 from rlvrkit.log import Log
 from rlvrkit.models import load_model
@@ -38,12 +38,12 @@ def standins(tiny_model):
             s.close()
 
 
-def roll(tmp_path, model, servers, prompts=PROMPTS, name="out", **kw) -> list[dict]:
+def roll(tmp_path, model, servers, prompts=PROMPTS, name="out", on_error="fail", **kw) -> list[dict]:
     """run_rollout in-process through `servers`; returns the records written."""
     src, dst = tmp_path / f"{name}.in.jsonl", tmp_path / f"{name}.jsonl"
     src.write_text(jsonl(*prompts))
     opts = RolloutOptions(model=str(model), server=tuple(s.url for s in servers), **{"max_tokens": 8, "n": 3, **kw})
-    run_rollout(Source(str(src)), str(dst), opts, Log("rollout"))
+    run_rollout(Source(str(src), on_error), str(dst), opts, Log("rollout"))
     return read_jsonl(dst.read_text())
 
 
@@ -251,6 +251,28 @@ def test_cli_unreachable_server_and_bad_usage(tiny_model, standins):
         (["--server", "http://a:1", "--engine", "vllm"], "leave out --engine vllm"),
     ]:
         assert says in one_line_error(rlvr("rollout", "-m", str(tiny_model), *args, input=jsonl(*PROMPTS[:1])), 2)
+
+
+def test_a_prompt_longer_than_the_servers_take_is_a_bad_line(tiny_model, standins, tmp_path):
+    server = standins()
+    server.max_model_len = 40  # p0 and p2 render to 24 tokens, the long one to about 100
+    prompts = [PROMPTS[0], {"id": "long", "prompt": "what is 1 + 1? " * 10}, PROMPTS[2]]
+    with pytest.raises(BadInput, match=r"long.in.jsonl:2: the prompt has \d+ tokens; the servers take at most 39"):
+        roll(tmp_path, tiny_model, [server], prompts, name="long")
+    written = read_jsonl((tmp_path / "long.jsonl").read_text())
+    assert sorted((r["id"], r["sample"]) for r in written) == [("p0", s) for s in range(3)]  # before it, kept
+    out = roll(tmp_path, tiny_model, [server], prompts, name="skip", on_error="skip")
+    assert {r["id"] for r in out} == {"p0", "p2"}
+    assert [n for _, n in server.asked].count(3) == 1 + 2  # p0, then p0 and p2: the long prompt was never sent
+
+
+def test_a_weight_load_a_server_answers_with_an_error_fails_the_run_naming_it(tiny_model, standins, tmp_path):
+    run = tmp_path / "run"
+    publish(run, 1, "adapter", str(tiny_model), lambda d: lora_adapter(tiny_model, d, seed=1))
+    broken = standins(load_status=500)
+    with pytest.raises(Failure, match=f"{broken.url} answered 500 to /v1/load_lora_adapter: out of memory"):
+        roll(tmp_path, tiny_model, [standins(), broken], PROMPTS[:1], watch=str(run), epochs=1)
+    assert not broken.dead and broken.asked == [(str(tiny_model), 1)]  # probed, never asked to sample
 
 
 def test_cli_eval_samples_through_a_server(tiny_model, standins, tmp_path):

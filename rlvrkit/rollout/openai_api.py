@@ -48,9 +48,9 @@ PLACEHOLDER = "token_id:"  # how vLLM writes a token with return_tokens_as_token
 class ServerDown(Exception):
     """The server cannot do this request: unreachable, the connection dropped, a timeout, or a 5xx answer."""
 
-    def __init__(self, url: str, reason: str):
+    def __init__(self, url: str, reason: str, status: int | None = None):
         super().__init__(f"{url}: {reason}")
-        self.url, self.reason = url, reason
+        self.url, self.reason, self.status = url, reason, status  # status: the 5xx answered, None: no answer
 
 
 class Connection:
@@ -94,7 +94,7 @@ class Connection:
     def _once(self, method: str, path: str, body: dict | None) -> dict:
         status, data = self._exchange(method, path, body)
         if status >= 500:
-            raise ServerDown(self.url, f"answered {status} to {path}: {error_message(data)}")
+            raise ServerDown(self.url, f"answered {status} to {path}: {error_message(data)}", status)
         if status >= 400:
             raise Failure(f"{self.url} refused {method} {path} ({status}): {error_message(data)}")
         try:

@@ -157,11 +157,15 @@ class Emitter:
         self.progress.advance(len(group))
 
 
-def prompts_of(records: Records, tokenizer, opts: RolloutOptions, chat: bool) -> Iterator[Prompt]:
-    """Each checked prompt record with its token ids; one the template refuses is a bad line of `records`."""
+def prompts_of(records: Records, engine: Engine, opts: RolloutOptions, chat: bool) -> Iterator[Prompt]:
+    """Each checked prompt record with its token ids; one the template refuses, or longer than the engine takes (its
+    `max_prompt_tokens`, when it has one), is a bad line of `records`."""
+    limit = getattr(engine, "max_prompt_tokens", None)
     for rec in records:
         try:
-            ids = prompt_ids(tokenizer, rec, chat=chat, system=opts.system)
+            ids = prompt_ids(engine.tokenizer, rec, chat=chat, system=opts.system)
+            if limit is not None and len(ids) > limit:
+                raise InvalidRecord(f"the prompt has {len(ids)} tokens; the servers take at most {limit}")
         except InvalidRecord as err:
             records.reject(str(err))
             continue
@@ -184,7 +188,7 @@ def run_rollout(source: Source, output: str, opts: RolloutOptions, log, *, engin
         log.progress("completions") as progress,
     ):
         emit = Emitter(writer, progress)
-        for prompts, epoch in passes(prompts_of(records, engine.tokenizer, opts, chat), records, opts, size):
+        for prompts, epoch in passes(prompts_of(records, engine, opts, chat), records, opts, size):
             run_window(prompts, engine, opts.sampling, batch_size, policy_now, emit, epoch=epoch)
         seconds = max(time.monotonic() - progress.start, 1e-9)
         rate = f"{emit.tokens / seconds:.0f} tokens/s"

@@ -19,6 +19,9 @@ Weights (`load`, between batches, with --watch):
   prefix cache is reset (POST /reset_prefix_cache). vLLM's in-place reload leaves a tied LM head on the old weights
   (see vllm_engine), and a server cannot be restarted from here, so full versions of a model with tied word
   embeddings are refused in one line: train those with --lora, or use --engine vllm.
+A weight load a server answers with an error (4xx or 5xx: the load failed there) fails the run in one line naming
+it; a server that does not answer at all is gone and the others go on. Prompts longer than the smallest
+max_model_len the servers list (less one token) are bad lines of the input, found before they are sent.
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ class ServerEngine:
         self.base: dict[str, str] = {}  # url -> the base model's name on that server
         self.root: dict[str, str] = {}  # url -> the folder the server loaded its base weights from
         self.served: dict[str, str] = {}  # url -> the model name requests ask for now (base or LoRA)
+        self.context: dict[str, int] = {}  # url -> its max_model_len
+        self.max_prompt_tokens: int | None = None  # the longest prompt every server takes
 
     # -- start ------------------------------------------------------------------------------------------------------
 
@@ -116,6 +121,8 @@ class ServerEngine:
         reload full weights (`reload`) at run time, when the run may ask for that."""
         probe = list(self.tokenizer("The answer is")["input_ids"]) or [next(iter(self.eos), 0)]
         on_each(self.servers, lambda s: self._connect(s, params, probe, (lora, reload)))
+        if self.context:  # a prompt needs room for one token after it
+            self.max_prompt_tokens = min(self.context.values()) - 1
         for url, root in self.root.items():
             if root and Path(root).resolve() != Path(self.path).resolve():
                 self.log.warn(f"{url} serves {root}; prompts are rendered with the tokenizer of {self.path}")
@@ -129,12 +136,16 @@ class ServerEngine:
                 raise Failure(f"{server.url}: /v1/models lists no model")
             self.base[server.url] = self.served[server.url] = bases[0]["id"]
             self.root[server.url] = bases[0].get("root") or ""
+            if isinstance(bases[0].get("max_model_len"), int):
+                self.context[server.url] = bases[0]["max_model_len"]
             self._probe(conn, probe, params)
             if loads[0] and conn.status(LORA_ROUTE) == 404:
                 raise Failure(f"{server.url} cannot load LoRA adapters at run time: {LORA_HOW}")
             if loads[1] and conn.status(RPC_ROUTE) == 404:
                 raise Failure(f"{server.url} cannot reload weights at run time: {RPC_HOW}")
         except ServerDown as err:
+            if err.status is not None:  # it answered, with an error
+                raise Failure(f"{server.url} {err.reason}") from None
             raise Failure(f"{server.url} is unreachable ({err.reason})") from None
         finally:
             conn.close()
@@ -191,6 +202,8 @@ class ServerEngine:
             try:
                 call(conn)
             except ServerDown as err:
+                if err.status is not None:  # it answered, with an error: loading these weights failed there
+                    raise Failure(f"{server.url} {err.reason}") from None
                 server.down = err.reason
                 self.log.warn(f"{server.url} is gone ({err.reason}); the other servers go on")
             finally:
@@ -231,13 +244,17 @@ class ServerEngine:
 
 
 def _unload(conn: Connection, name: str | None) -> None:
-    """Unload a version no request names any more; a server that no longer has it is fine."""
+    """Unload a version no request names any more; a server that no longer has it, or fails to let it go, is fine
+    (no request names it again)."""
     if name is None:
         return
     try:
         conn.post("/v1/unload_lora_adapter", {"lora_name": name})
     except Failure:
         pass
+    except ServerDown as err:
+        if err.status is None:  # no answer: the server is gone (`ServerEngine._each` leaves it out)
+            raise
 
 
 def open_servers(opts: RolloutOptions, tokenizer, log) -> ServerEngine:

@@ -124,6 +124,7 @@ class VLLMEngine:
         if max_model_len is not None:
             self.options["max_model_len"] = max_model_len
         self.llm = self._start(model)
+        self.max_prompt_tokens = self.llm.llm_engine.model_config.max_model_len - 1  # room for one token after it
         config = self.llm.llm_engine.model_config.hf_config
         self.tied = bool(getattr(config.get_text_config(), "tie_word_embeddings", False))
         self.eos = eos_ids(tokenizer, config)
