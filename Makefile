@@ -53,9 +53,12 @@ test-vllm: $(VLLM_VENV)/.installed
 # The figures of one GPU (bench/gpu_check.py: train against TRL, the vLLM and transformers engines against plain
 # generate, rlvr demo), one JSON line, on a machine with no network: its python3 with torch, and the wheels that
 # `make gpu-wheels` put in .whl where pip works (TRL, datasets, math-verify, orjson, ...; Python 3.12, x86-64).
+# On a machine without a GPU, `make gpu-check GPU_PYTHON=.venv/bin/python GPU_ARGS=--cpu` runs the same code paths on
+# the tiny model (GPU_PYTHON=.venv-vllm/bin/python includes the vLLM section).
 GPU_PYTHON ?= python3
+GPU_ARGS   ?=
 gpu-check:
-	$(GPU_PYTHON) bench/gpu_check.py $(if $(wildcard .whl),--wheels .whl)
+	$(GPU_PYTHON) bench/gpu_check.py $(if $(wildcard .whl),--wheels .whl) $(GPU_ARGS)
 
 GPU_WHEELS = trl==1.16.0 datasets==4.8.5 dill==0.4.0 multiprocess==0.70.18 orjson==3.13.0 math-verify==0.9.0 \
              latex2sympy2_extended==1.11.0 antlr4-python3-runtime==4.13.2
