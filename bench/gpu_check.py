@@ -44,9 +44,13 @@ def install(wheels: Path | None) -> dict:
     done: dict = {}
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile", "--upgrade",
            "--target", str(SITE)]  # fmt: skip
-    if wheels is not None and glob.glob(str(wheels / "*.whl")):
-        subprocess.run([*pip, *sorted(glob.glob(str(wheels / "*.whl")))], check=True)
-        done["wheels"] = sorted(Path(w).name for w in glob.glob(str(wheels / "*.whl")))
+    found = sorted(glob.glob(str(wheels / "*.whl"))) if wheels is not None else []
+    usable = [w for w in found if fits(w)]
+    if usable:
+        subprocess.run([*pip, *usable], check=True)
+        done["wheels"] = [Path(w).name for w in usable]
+    if len(usable) < len(found):  # made for the GPU image's Python (`make gpu-wheels`), not this one
+        done["wheels_not_for_this_python"] = [Path(w).name for w in found if w not in usable]
     if importlib.util.find_spec("rlvrkit") is None:
         link_rlvrkit(SITE / "rlvrkit")
         done["rlvrkit"] = str(SITE / "rlvrkit")
@@ -55,6 +59,14 @@ def install(wheels: Path | None) -> dict:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SITE), os.environ.get("PYTHONPATH")) if p)
         importlib.invalidate_caches()
     return done
+
+
+def fits(wheel: str) -> bool:
+    """Whether this interpreter can install `wheel` (its tags against the ones this Python accepts)."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    return bool(parse_wheel_filename(Path(wheel).name)[3] & set(sys_tags()))
 
 
 def link_rlvrkit(target: Path) -> None:

@@ -257,7 +257,8 @@ def test_a_prompt_longer_than_the_servers_take_is_a_bad_line(tiny_model, standin
     server = standins()
     server.max_model_len = 40  # p0 and p2 render to 24 tokens, the long one to about 100
     prompts = [PROMPTS[0], {"id": "long", "prompt": "what is 1 + 1? " * 10}, PROMPTS[2]]
-    with pytest.raises(BadInput, match=r"long.in.jsonl:2: the prompt has \d+ tokens; the servers take at most 39"):
+    too_long = r"long.in.jsonl:2: the prompt has \d+ tokens; server takes at most 39 \(max_model_len - 1\)"
+    with pytest.raises(BadInput, match=too_long):
         roll(tmp_path, tiny_model, [server], prompts, name="long")
     written = read_jsonl((tmp_path / "long.jsonl").read_text())
     assert sorted((r["id"], r["sample"]) for r in written) == [("p0", s) for s in range(3)]  # before it, kept

@@ -266,3 +266,22 @@ def test_the_command_opens_vllm_with_lora_only_when_an_adapter_may_come(model32,
                "--dtype", "float32", input=jsonl({"id": "a", "prompt": "hi"}))  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert [r["sample"] for r in read_jsonl(out.stdout)] == [0, 1] and "Traceback" not in out.stderr
+
+
+def test_a_prompt_longer_than_vllm_takes_is_a_bad_line(engine, tmp_path):
+    from conftest import read_jsonl
+
+    from rlvrkit.errors import BadInput
+    from rlvrkit.jsonl import Source
+    from rlvrkit.log import Log
+    from rlvrkit.rollout.options import RolloutOptions
+    from rlvrkit.rollout.run import run_rollout
+
+    limit = engine.llm.llm_engine.model_config.max_model_len - 1
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(jsonl({"id": "short", "prompt": "hi"}, {"id": "long", "prompt": "1 + " * limit}))
+    opts = RolloutOptions(model=engine.path, max_tokens=4, n=2)
+    too_long = rf"in.jsonl:2: the prompt has \d+ tokens; vllm takes at most {limit} \(max_model_len - 1\)"
+    with pytest.raises(BadInput, match=too_long):
+        run_rollout(Source(str(src)), str(dst), opts, Log("rollout"), engine=engine)
+    assert [r["id"] for r in read_jsonl(dst.read_text())] == ["short", "short"]  # vLLM was never handed it

@@ -165,7 +165,8 @@ def prompts_of(records: Records, engine: Engine, opts: RolloutOptions, chat: boo
         try:
             ids = prompt_ids(engine.tokenizer, rec, chat=chat, system=opts.system)
             if limit is not None and len(ids) > limit:
-                raise InvalidRecord(f"the prompt has {len(ids)} tokens; the servers take at most {limit}")
+                too_long = f"the prompt has {len(ids)} tokens; {engine.name} takes at most {limit} (max_model_len - 1)"
+                raise InvalidRecord(too_long)
         except InvalidRecord as err:
             records.reject(str(err))
             continue
