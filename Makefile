@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: install demo experiment luspo test test-vllm docs bench clean
+.PHONY: install demo experiment luspo test test-vllm gpu-check gpu-wheels docs bench clean
 
 install: $(VENV)/.installed
 
@@ -47,7 +47,25 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	touch $@
 
 test-vllm: $(VLLM_VENV)/.installed
-	VLLM_CPU_KVCACHE_SPACE=$${VLLM_CPU_KVCACHE_SPACE:-1} $(VLLM_VENV)/bin/python -m pytest -q tests/test_vllm.py
+	VLLM_CPU_KVCACHE_SPACE=$${VLLM_CPU_KVCACHE_SPACE:-1} $(VLLM_VENV)/bin/python -m pytest -q tests/test_vllm.py \
+	    tests/test_vllm_serve.py
+
+# The figures of one GPU (bench/gpu_check.py: train against TRL, the vLLM and transformers engines against plain
+# generate, rlvr demo), one JSON line, on a machine with no network: its python3 with torch, and the wheels that
+# `make gpu-wheels` put in .whl where pip works (TRL, datasets, math-verify, orjson, ...; Python 3.12, x86-64).
+# On a machine without a GPU, `make gpu-check GPU_PYTHON=.venv/bin/python GPU_ARGS=--cpu` runs the same code paths on
+# the tiny model (GPU_PYTHON=.venv-vllm/bin/python includes the vLLM section).
+GPU_PYTHON ?= python3
+GPU_ARGS   ?=
+gpu-check:
+	$(GPU_PYTHON) bench/gpu_check.py $(if $(wildcard .whl),--wheels .whl) $(GPU_ARGS)
+
+GPU_WHEELS = trl==1.16.0 datasets==4.8.5 dill==0.4.0 multiprocess==0.70.18 orjson==3.13.0 math-verify==0.9.0 \
+             latex2sympy2_extended==1.11.0 antlr4-python3-runtime==4.13.2
+gpu-wheels:
+	python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	    --platform any -d .whl $(GPU_WHEELS)
 
 docs: install
 	$(PY) -m rlvrkit.commands._docs .
@@ -62,4 +80,4 @@ bench: install
 	$(PY) bench/mask.py
 
 clean:
-	rm -rf $(VENV) $(VLLM_VENV) .demo .experiment .luspo build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .whl .demo .experiment .luspo build dist *.egg-info .pytest_cache

@@ -9,7 +9,7 @@ from rlvrkit.commands._common import MODEL
 
 from rlvrkit.rollout.options import BATCH_SIZE
 
-SAMPLING, PROMPTS, ENGINE = "Sampling", "Prompts", "Engine"
+SAMPLING, PROMPTS, ENGINE, SERVERS = "Sampling", "Prompts", "Engine", "Servers"
 BATCH_DEFAULT = ", ".join(f"{size} with {name}" for name, size in BATCH_SIZE.items())
 
 Adapter = Annotated[
@@ -82,5 +82,24 @@ Dtype = Annotated[
     Literal["auto", "float32", "bfloat16", "float16"],
     typer.Option(
         "--dtype", help="Weights' dtype; auto is bfloat16 on a GPU, float32 on the CPU.", rich_help_panel=ENGINE
+    ),
+]
+Server = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--server",
+        metavar="URL",
+        help="Sample through a running `vllm serve` (its OpenAI-compatible completions API) instead of loading the "
+        "model here; repeatable, or comma-separated. --model is then only read for its tokenizer.",
+        rich_help_panel=SERVERS,
+    ),
+]
+InFlight = Annotated[
+    int,
+    typer.Option(
+        "--in-flight",
+        min=1,
+        help="Requests in flight at once on each --server (one request holds a group's samples).",
+        rich_help_panel=SERVERS,
     ),
 ]

@@ -34,8 +34,10 @@ from rlvrkit.commands._rollout import (
     Chat,
     Dtype,
     EngineName,
+    InFlight,
     MaxTokens,
     Samples,
+    Server,
     Stop,
     Temperature,
     TopK,
@@ -130,6 +132,8 @@ def eval(
     batch_size: BatchSize = R.batch_size,
     dtype: Dtype = R.dtype,
     device: in_panel(Device, ENGINE) = R.device,
+    server: Server = None,
+    in_flight: InFlight = R.in_flight,
     task: Task = V.task,
     jobs: Jobs = None,
     timeout: Timeout = V.timeout,
@@ -144,7 +148,7 @@ def eval(
 ):
     """Measure a model on benchmarks: avg@n, pass@k, maj@k, lengths.
 
-    Samples n completions per prompt (the rollout engine, as rlvr rollout) and verifies
+    Samples n completions per prompt (the rollout engine, or --server, as rlvr rollout) and verifies
     them (rlvr verify's verifiers and worker pool), then writes one JSON result line per
     benchmark: avg@n and its standard error over prompts, pass@k by the unbiased
     estimator 1 - C(n-c, k)/C(n, k), maj@k (blocks of k samples vote; answers the
@@ -160,6 +164,7 @@ def eval(
 
     \b
       rlvr eval -m ./policy -n 16 -k 1,4,16 < math500.jsonl
+      rlvr eval -m ./policy --server http://gpu1:8000 -n 16 -k 1,16 < math500.jsonl
       rlvr eval -m run/latest --bench math500=math500.jsonl --bench aime24=aime24.jsonl --per-sample s.jsonl
       rlvr eval --from-samples s.jsonl -k 1,8
       rlvr eval --compare before.jsonl after.jsonl -k 1

@@ -30,8 +30,10 @@ from rlvrkit.commands._rollout import (
     Chat,
     Dtype,
     EngineName,
+    InFlight,
     MaxTokens,
     Samples,
+    Server,
     Stop,
     Temperature,
     TopK,
@@ -66,6 +68,8 @@ def rollout(
     batch_size: BatchSize = D.batch_size,
     dtype: Dtype = D.dtype,
     device: in_panel(Device, ENGINE) = D.device,
+    server: Server = None,
+    in_flight: InFlight = D.in_flight,
     watch: Annotated[
         Optional[str],
         typer.Option(
@@ -106,12 +110,21 @@ def rollout(
     checkpoint train publishes in DIR (LoRA adapter or full weights) and
     stamping policy.version on every record.
 
+    With --server URL (several: repeat it, or separate with commas) it samples
+    through running `vllm serve` processes instead, started with --logprobs-mode
+    processed_logprobs: prompts are rendered here and sent as token ids, a
+    group's samples are one request, at most --in-flight requests wait on each
+    server, and a server that goes down hands its requests to the others. With
+    --watch, LoRA versions are loaded on every server at run time (the run
+    directory must be on a filesystem they share).
+
     Examples:
 
     \b
       rlvr rollout -m ./tiny -n 4 --max-tokens 64 < prompts.jsonl > out.jsonl
       rlvr rollout -m ./policy -t 0.7 --stop '</answer>' -i math.jsonl
       rlvr rollout -m ./policy --watch run/ --shuffle < train.jsonl | ...
+      rlvr rollout -m ./policy --server http://gpu1:8000,http://gpu2:8000 < train.jsonl
     """
     from rlvrkit.rollout.run import run_rollout
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 from rlvrkit.rollout.engine import Completion
 from rlvrkit.rollout.options import Sampling
 
@@ -13,6 +17,20 @@ def eos_ids(tokenizer, *configs) -> set[int]:
         value = getattr(config, "eos_token_id", None)
         ids.update(value if isinstance(value, (list, tuple)) else [value] if value is not None else [])
     return ids
+
+
+def folder_eos(tokenizer, folder: str | Path) -> set[int]:
+    """`eos_ids` from a model folder's config.json (and its text_config) and generation_config.json, read as JSON:
+    what a server generating from that folder stops on, without loading the model here."""
+    configs = []
+    for name in ("config.json", "generation_config.json"):
+        try:
+            data = json.loads((Path(folder) / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            configs += [data, data.get("text_config") or {}]
+    return eos_ids(tokenizer, *(SimpleNamespace(eos_token_id=c.get("eos_token_id")) for c in configs if c))
 
 
 def cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:

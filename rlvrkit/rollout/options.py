@@ -4,6 +4,7 @@ of its options (`RolloutOptions`). Plain data, no torch, so the command line rea
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,30 @@ class Sampling:
         }
 
 
-BATCH_SIZE = {"transformers": 64, "vllm": 1024}  # completions generated together, by engine
+BATCH_SIZE = {"transformers": 64, "vllm": 1024, "server": 1024}  # completions generated together, by engine
+
+
+def base_url(url: str) -> str:
+    """http://host:port[/prefix] as given, without a trailing / or /v1 (the OpenAI clients' base URL form)."""
+    url = url.strip().rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
+
+def server_urls(values) -> tuple[str, ...]:
+    """--server values (each may hold several, comma-separated) as base URLs; ValueError for one that is not
+    http(s)://host[:port] or is given twice."""
+    urls = [base_url(u) for v in values or () for u in v.split(",") if u.strip()]
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+        except ValueError:
+            raise ValueError(f"--server {url!r}: the port is not a number") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--server {url!r}: give http://HOST:PORT (the address `vllm serve` listens on)")
+    if len(set(urls)) != len(urls):
+        raise ValueError("--server: the same URL is given twice")
+    return tuple(urls)
 
 
 @dataclass(frozen=True)
@@ -62,6 +86,8 @@ class RolloutOptions:
     system: str | None = None
     chat: bool | None = None  # None: on when the tokenizer has a chat template
     engine: str = "auto"  # auto | transformers | vllm
+    server: tuple[str, ...] = ()  # OpenAI-compatible servers (vllm serve) to sample through, instead of an engine
+    in_flight: int = 32  # requests in flight at once on each server
     batch_size: int | None = None  # None: BATCH_SIZE of the engine
     dtype: str = "auto"
     device: str = "auto"
@@ -72,6 +98,11 @@ class RolloutOptions:
 
     def __post_init__(self):
         object.__setattr__(self, "stop", tuple(self.stop or ()))
+        object.__setattr__(self, "server", server_urls(self.server))
+        if self.server and self.engine != "auto":
+            raise ValueError(f"--server samples through the servers: leave out --engine {self.engine}")
+        if self.in_flight < 1:
+            raise ValueError("--in-flight must be >= 1")
         self.sampling  # noqa: B018 (its checks refuse impossible settings now, not after the model has loaded)
 
     @property

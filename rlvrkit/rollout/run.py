@@ -8,8 +8,9 @@ therefore the order they finish in, not the input order.
 Before each batch the policy is looked up (rlvrkit.rollout.watch): the fixed --model/--adapter, or with --watch the
 newest version `train` published, so in the streaming loop every batch uses the freshest weights.
 
-`--engine auto` takes vLLM when it is installed and a GPU is present, else transformers. Everything that can be
-checked (the paths, the model folder, the chat template) is checked before a model is loaded.
+`--engine auto` takes vLLM when it is installed and a GPU is present, else transformers; `--server URL` samples through
+running `vllm serve` processes instead (rlvrkit.rollout.server_engine). Everything that can be checked (the paths, the
+model folder, the chat template, the servers) is checked before a model is loaded or a prompt is sent.
 """
 
 from __future__ import annotations
@@ -115,8 +116,10 @@ def pick(engine: str, log) -> str:
 
 
 def open_engine(opts: RolloutOptions, log) -> Engine:
-    """Check the model (and adapter) folders and the chat template, then start the engine --engine names."""
-    check_weights(opts.model)
+    """Check the model (and adapter) folders and the chat template, then start the engine --engine names, or connect
+    to the --server URLs (then only the model's tokenizer is needed here: the servers hold the weights)."""
+    if not opts.server:
+        check_weights(opts.model)
     if opts.adapter is not None:
         check_weights(opts.adapter, "adapter")
     tokenizer = load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
@@ -124,6 +127,10 @@ def open_engine(opts: RolloutOptions, log) -> Engine:
         raise BadInput(f"{opts.model} has no chat template; use --no-chat")
     if opts.system is not None and opts.chat is False:
         log.warn("--system is ignored with --no-chat (a system message needs the chat template)")
+    if opts.server:
+        from rlvrkit.rollout.server_engine import open_servers
+
+        return open_servers(opts, tokenizer, log)
     chosen = pick(opts.engine, log)
     if chosen == "vllm":
         from rlvrkit.rollout.vllm_engine import open_vllm
@@ -150,11 +157,16 @@ class Emitter:
         self.progress.advance(len(group))
 
 
-def prompts_of(records: Records, tokenizer, opts: RolloutOptions, chat: bool) -> Iterator[Prompt]:
-    """Each checked prompt record with its token ids; one the template refuses is a bad line of `records`."""
+def prompts_of(records: Records, engine: Engine, opts: RolloutOptions, chat: bool) -> Iterator[Prompt]:
+    """Each checked prompt record with its token ids; one the template refuses, or longer than the engine takes (its
+    `max_prompt_tokens`, when it has one), is a bad line of `records`."""
+    limit = getattr(engine, "max_prompt_tokens", None)
     for rec in records:
         try:
-            ids = prompt_ids(tokenizer, rec, chat=chat, system=opts.system)
+            ids = prompt_ids(engine.tokenizer, rec, chat=chat, system=opts.system)
+            if limit is not None and len(ids) > limit:
+                too_long = f"the prompt has {len(ids)} tokens; {engine.name} takes at most {limit} (max_model_len - 1)"
+                raise InvalidRecord(too_long)
         except InvalidRecord as err:
             records.reject(str(err))
             continue
@@ -177,7 +189,7 @@ def run_rollout(source: Source, output: str, opts: RolloutOptions, log, *, engin
         log.progress("completions") as progress,
     ):
         emit = Emitter(writer, progress)
-        for prompts, epoch in passes(prompts_of(records, engine.tokenizer, opts, chat), records, opts, size):
+        for prompts, epoch in passes(prompts_of(records, engine, opts, chat), records, opts, size):
             run_window(prompts, engine, opts.sampling, batch_size, policy_now, emit, epoch=epoch)
         seconds = max(time.monotonic() - progress.start, 1e-9)
         rate = f"{emit.tokens / seconds:.0f} tokens/s"

@@ -8,24 +8,16 @@ probability of a kept token is a little higher than the recorded one (renormalis
 defaults (top_p 1, top_k 0) the two are the same. Greedy decoding (temperature 0) records ``log_softmax(logits)``.
 
 Randomness is per sequence: each row of a batch draws from its own `torch.Generator`, seeded from (seed, prompt id,
-sample, epoch) by `sequence_seed`, so a completion does not depend on which other prompts share its batch, and the
-same seed gives the same completions on every run. Draws use the Gumbel-max trick (argmax of logits plus Gumbel
-noise), which samples exactly from softmax(logits) and needs one uniform draw per vocabulary entry.
+sample, epoch) by `rlvrkit.rollout.seeds.sequence_seed`, so a completion does not depend on which other prompts share
+its batch, and the same seed gives the same completions on every run. Draws use the Gumbel-max trick (argmax of
+logits plus Gumbel noise), which samples exactly from softmax(logits) and needs one uniform draw per vocabulary entry.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 import torch
 
 from rlvrkit.rollout.options import Sampling
-
-
-def sequence_seed(seed: int, key: str, sample: int, epoch: int = 0) -> int:
-    """A 63-bit seed for one completion, stable across runs, machines and batch layouts."""
-    text = f"{seed}\x00{epoch}\x00{sample}\x00{key}".encode()
-    return int.from_bytes(hashlib.sha256(text).digest()[:8], "little") >> 1
 
 
 def generators(seeds: list[int], device: torch.device | str) -> list[torch.Generator]:

@@ -26,7 +26,8 @@ from rlvrkit.errors import Failure
 from rlvrkit.models import load_model, resolve_device
 from rlvrkit.rollout.engine import Completion, Policy, Request
 from rlvrkit.rollout.finish import eos_ids, finish
-from rlvrkit.rollout.sampling import Sampling, generators, next_tokens, sequence_seed
+from rlvrkit.rollout.sampling import Sampling, generators, next_tokens
+from rlvrkit.rollout.seeds import sequence_seed
 
 
 def cache_argument(model) -> str:

