@@ -27,17 +27,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rlvrkit.jsonl import Source, check_streams, streams
-from rlvrkit.mask.arithmetic import numbers
-from rlvrkit.mask.distractors import Distractor, borrowed, diversified, numeric, swaps
-from rlvrkit.mask.items import Doc, Item, check_source, context_of, doc_of, fill, item_record
+from rlvrkit.mask.distractors import Distractor
+from rlvrkit.mask.family import Family, Ground, draw, plan
+from rlvrkit.mask.items import HEADERS, Doc, Item, check_source, context_of, doc_of, fill, item_record
+from rlvrkit.mask.numeric import apply, targets
 from rlvrkit.mask.options import MaskOptions
-from rlvrkit.mask.spans import candidates, recoverable
+from rlvrkit.mask.sites import figures, symbol_sites, visible_grams, word_sites
+from rlvrkit.mask.spans import StepSpan, candidates, recoverable
 from rlvrkit.records import Skipped
 
 MAX_SPANS = 12  # spans tried per source before it is skipped
+DRAWS = 3  # draws of the options from one family before its span is given up (a draw with two equivalent options)
 
 
-def rule_item(doc: Doc, pool: list[Doc], opts: MaskOptions, rng: random.Random) -> Item | str:
+def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random) -> Item | str:
     """The rule-based item of a source, or the reason there is none (its skip reason)."""
     lo, hi = opts.steps_range
     spans = candidates(doc.text, doc.steps, lo, hi)
@@ -49,32 +52,41 @@ def rule_item(doc: Doc, pool: list[Doc], opts: MaskOptions, rng: random.Random) 
         truth, context = doc.text[span.start : span.end], context_of(doc, span.start, span.end)
         if recoverable(truth, context, [doc.text[a:b] for a, b in doc.steps[span.first : span.last + 1]]):
             continue
-        reason = "too few distractors"
-        chosen = distractors_for(truth, context, span.last - span.first + 1, (pool, doc.id), opts, rng)
-        if chosen is not None:
-            return Item(span.start, span.end, chosen)
+        reason = "too few options"
+        made = options_for(doc, span, context, opts, rng)
+        if made is not None:
+            return made
     return reason
 
 
-def distractors_for(truth: str, context: str, k: int, pool: tuple, opts: MaskOptions, rng) -> list[Distractor] | None:
-    """options-1 distractors for `truth`: its perturbations first, then at most max_borrowed spans of other
-    documents (`pool` is (documents of the subject, this document's id)); None when there are not enough."""
-    need = opts.n_options - 1
-    stated = {value for _, _, value in numbers(context)}
-    picked = fill([], diversified(numeric(truth, stated) + swaps(truth), rng), truth, need)
-    if len(picked) + opts.max_borrowed < need:
+def ground_of(doc: Doc, span: StepSpan, context: str, mode: str) -> Ground:
+    """What the family of a span is planned from (see rlvrkit.mask.family)."""
+    text = doc.text[span.start : span.end]
+    steps = [(a - span.start, b - span.start) for a, b in doc.steps[span.first : span.last + 1]]
+    found = word_sites(text, steps, mode if mode == "math" else "prose")
+    numbers = targets(text, figures(text)) if mode == "math" else []
+    return Ground(text, steps, symbol_sites(text, steps) + found, numbers, visible_grams(HEADERS[mode] + context))
+
+
+def options_for(doc: Doc, span: StepSpan, context: str, opts: MaskOptions, rng) -> Item | None:
+    """The span's item: options drawn from its family (the truth and options−1 other members), all different in
+    every form; None when the span's sites make no family, or its draws keep two options that say the same."""
+    ground = ground_of(doc, span, context, opts.mode)
+    family = plan(ground, opts.n_options, rng)
+    if family is None:
         return None
-    docs, own = pool
-    picked = fill(picked, borrowed(truth, k, docs, rng, own), truth, need)
-    return picked if len(picked) == need else None
+    for _ in range(DRAWS):
+        chosen = draw(family, opts.n_options, rng)
+        found = [_distractor(family, ground.span, c) for c in chosen[1:]]
+        picked = fill([], found, ground.span, opts.n_options - 1)
+        if len(picked) == opts.n_options - 1:
+            return Item(span.start, span.end, picked)
+    return None
 
 
-def pools(docs: list[Doc]) -> dict[str, list[Doc]]:
-    """The documents of each subject (one pool when the records have no subject)."""
-    out: dict[str, list[Doc]] = {}
-    for doc in docs:
-        out.setdefault(doc.subject, []).append(doc)
-    return out
+def _distractor(family: Family, span: str, choice: tuple[int, ...]) -> Distractor:
+    how, what = family.describe(choice)
+    return Distractor(apply(span, family.edits(choice)), how, what)
 
 
 @dataclass
@@ -94,17 +106,16 @@ class Yield:
 def items(docs: list[Doc], opts: MaskOptions, tally: Yield, proposals: Iterator | None = None) -> Iterator[dict]:
     """The item of each source that yields one, counting in `tally` what was made and why a source was skipped.
     `proposals`: the model's answer for each source, in order (--llm)."""
-    by_subject = pools(docs)
     for doc in docs:
         rng = random.Random(f"{opts.seed}:{doc.id}")
         made = llm_item_or_reason(doc, next(proposals), opts, rng, tally) if proposals is not None else None
-        made = made or rule_item(doc, by_subject[doc.subject], opts, rng)
+        made = made or rule_item(doc, opts, rng)
         if isinstance(made, str):
             tally.skipped[made] += 1
             continue
         tally.items += 1
         tally.distractors.update(d.how for d in made.distractors)
-        yield item_record(doc, made, opts.mode, rng)
+        yield item_record(doc, made, opts.mode, rng, opts.seed)
 
 
 def llm_item_or_reason(doc: Doc, answer: str, opts: MaskOptions, rng: random.Random, tally: Yield) -> Item | None:
