@@ -13,8 +13,8 @@ tell three options apart scores 1/3 on that item, never a lucky first pick.
   an edit of it;
 - dissimilar (words): the lowest, the other side of the same statistic (an over-corrected generator);
 - token vote: each option's distinct tokens scored by how many options hold them, averaged;
-- overlap / overlap (bigrams): the largest share of the option's distinct words (word pairs) found in the visible
-  text; least overlap, the smallest;
+- overlap / overlap (bigrams) / overlap (trigrams): the largest share of the option's distinct words (word pairs,
+  triples) found in the visible text; least overlap, the smallest;
 - longest, shortest (characters); fewest digits (a true computation often comes out "nicer");
 - bag of words: a conditional logistic regression (softmax over an item's options) on the options' word and
   word-pair counts, trained on half the items and scored on the other half, then the halves swapped; options only,
@@ -126,6 +126,10 @@ def overlap_bigrams(item: Item) -> list[float]:
     return _overlap(item, 2)
 
 
+def overlap_trigrams(item: Item) -> list[float]:
+    return _overlap(item, 3)
+
+
 def least_overlap(item: Item) -> list[float]:
     return [-s for s in overlap(item)]
 
@@ -149,6 +153,7 @@ RULES: dict[str, Callable[[Item], list[float]]] = {
     "token vote": token_vote,
     "overlap": overlap,
     "overlap (bigrams)": overlap_bigrams,
+    "overlap (trigrams)": overlap_trigrams,
     "least overlap": least_overlap,
     "longest": longest,
     "shortest": shortest,

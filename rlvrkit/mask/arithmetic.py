@@ -60,6 +60,12 @@ def prose(text: str) -> str:
     return "".join(chars)
 
 
+@functools.lru_cache(maxsize=1024)
+def number_list(text: str) -> tuple[tuple[int, int, Fraction], ...]:
+    """`numbers(text)`, remembered for the texts read last (a span is read once per member of each site)."""
+    return tuple(numbers(text))
+
+
 def number_value(token: str) -> Fraction:
     """ "1,000" → 1000, "2.50" → 5/2."""
     return Fraction(token.replace("{,}", "").replace(",", ""))
@@ -310,7 +316,8 @@ def chain_parts(text: str, region: Region) -> list[tuple[int, int]]:
     return parts
 
 
-def results(text: str) -> list[Literal]:
+@functools.lru_cache(maxsize=1024)  # each member of a site is carried through the same span
+def results(text: str) -> tuple[Literal, ...]:
     """Every number `text` states as the value of something: a literal chain part right of an '=' (``b = 3``,
     ``20\\cdot20 = 400``), unless it only restates the part before it."""
     out = []
@@ -320,10 +327,11 @@ def results(text: str) -> list[Literal]:
             found = literal(text[b0:b1], b0)
             if found is not None and _squeezed(text[a0:a1]) != _squeezed(text[b0:b1]):
                 out.append(found)
-    return out
+    return tuple(out)
 
 
-def links(text: str) -> list[Derivation]:
+@functools.lru_cache(maxsize=1024)
+def links(text: str) -> tuple[Derivation, ...]:
     """Every derived number of `text`: a literal chain part equal to the value of the part before it."""
     out = []
     for region in math_regions(text):
@@ -333,7 +341,7 @@ def links(text: str) -> list[Derivation]:
             restated = _squeezed(text[a0:a1]) == _squeezed(text[b0:b1])
             if result is not None and not restated and evaluate(text[a0:a1]) == result.value:
                 out.append(Derivation((a0, a1), result))
-    return out
+    return tuple(out)
 
 
 def _squeezed(text: str) -> str:

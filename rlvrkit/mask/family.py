@@ -25,13 +25,12 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rlvrkit.mask.numeric import Target, apply, members, window
-from rlvrkit.mask.sites import Site, even_handed, step_of
-
-MAX_WINDOW = 9  # the most values one numeric site shows (nine values at one number)
-
+from rlvrkit.mask.numeric import Target, apply, members
+from rlvrkit.mask.priors import Priors
+from rlvrkit.mask.sites import Site, matched, step_of
 
 @dataclass(frozen=True)
 class Family:
@@ -60,51 +59,82 @@ class Family:
 @dataclass(frozen=True)
 class Ground:
     """What a family of one span is planned from: the span, its steps (offsets in the span), the sites found in it,
-    the numbers a numeric site may change, and the words and numbers of the text shown around it."""
+    the numbers a numeric site may change, the n-grams of the text shown around it, and the priors of the input."""
 
     span: str
     steps: list[tuple[int, int]]
     sites: list[Site]
     targets: list[Target]
     visible: set
+    priors: Priors
 
 
 def plan(ground: Ground, need: int, rng: random.Random) -> Family | None:
-    """Sites taken in random order while they fit (no overlap, at most one word site of a group per step) until the
-    product reaches `need`; None when the span's sites cannot reach it."""
-    pool: list[Site | Target] = [s for s in ground.sites if even_handed(s, ground.span, ground.visible)]
-    pool += ground.targets
+    """Sites taken in random order while they fit (no overlap, at most one word site of a group per step), each with
+    the members that stand as the truth does (`matched`), thinned by the priors (`Priors.thinned`), until the
+    product reaches `need`; then each cut to a random subset of its members that holds the truth, as evenly as the
+    product allows (3 × 3 rather than 9 × 1). None when the span's sites cannot reach `need`."""
+    pool: list[Site | Target] = [*ground.sites, *ground.targets]
     rng.shuffle(pool)
     chosen: list[Site] = []
     size = 1
     for candidate in pool:
         if size >= need:
             break
-        site = candidate if isinstance(candidate, Site) else _numeric(ground, candidate, _window_size(size, need, rng), rng)
-        if site is not None and _fits(site, chosen):
+        site = candidate if isinstance(candidate, Site) else _numeric(ground, candidate)
+        site = site and _fits(site, chosen) and matched(site, ground.span, ground.visible)
+        site = site and _thinned(site, ground.priors, rng)
+        if site:
             chosen.append(site)
             size *= len(site.members)
-    return Family(tuple(chosen)) if size >= need else None
-
-
-def _window_size(size: int, need: int, rng: random.Random) -> int:
-    """How many values a numeric site takes: all the family still needs, or three (a grid with another site)."""
-    rest = -(-need // size)
-    return rest if rest <= 3 or rng.random() < 0.5 else 3 if rest <= 3 * MAX_WINDOW else min(rest, MAX_WINDOW)
-
-
-def _numeric(ground: Ground, target: Target, m: int, rng: random.Random) -> Site | None:
-    values = window(target.value, target.style, max(2, min(m, MAX_WINDOW * 3)), rng)
-    if values is None:
+    if size < need:
         return None
-    edits = members(ground.span, target, values)
-    if edits is None:
+    sizes = _sizes([len(s.members) for s in chosen], need)
+    return Family(tuple(_subset(s, k, rng) for s, k in zip(chosen, sizes)))
+
+
+def candidate_sites(ground: Ground) -> Iterator[Site]:
+    """Every site of the span with the members that stand as its truth does (no priors, no bands): what the priors
+    are counted on."""
+    for candidate in [*ground.sites, *ground.targets]:
+        site = candidate if isinstance(candidate, Site) else _numeric(ground, candidate)
+        site = site and site.keys and matched(site, ground.span, ground.visible)
+        if site:
+            yield site
+
+
+def _thinned(site: Site, priors: Priors, rng: random.Random) -> Site | None:
+    """The site with its members thinned by the priors (`Priors.thinned`); None when fewer than two remain."""
+    if not site.keys:
+        return site
+    keep = priors.thinned(site.keys, rng)
+    return site.only(keep) if len(keep) >= 2 else None
+
+
+def _sizes(capacity: list[int], need: int) -> list[int]:
+    """How many members each site gives: as even as the capacities allow, the product at least `need`."""
+    even = math.ceil(need ** (1 / len(capacity)) - 1e-9)
+    sizes = [min(c, max(2, even)) for c in capacity]
+    while math.prod(sizes) < need:
+        i = min((i for i, c in enumerate(capacity) if sizes[i] < c), key=lambda i: sizes[i])
+        sizes[i] += 1
+    return sizes
+
+
+def _subset(site: Site, m: int, rng: random.Random) -> Site:
+    """The truth and m−1 of the site's other members, drawn uniformly."""
+    if m >= len(site.members):
+        return site
+    return site.only([0, *sorted(rng.sample(range(1, len(site.members)), m - 1))])
+
+
+def _numeric(ground: Ground, target: Target) -> Site | None:
+    values, edits = members(ground.span, target)
+    if len(values) < 2:
         return None
-    truth = values.index(target.value)
-    order = [truth] + [i for i in range(len(values)) if i != truth]
-    names = tuple(apply(ground.span, edits[i], target.start, target.end) or str(values[i]) for i in order)
-    site = Site("numeric", tuple(edits[i] for i in order), names, step_of(ground.steps, target.start))
-    return site if even_handed(site, ground.span, ground.visible) else None
+    names = tuple(apply(ground.span, e, target.start, target.end) for e in edits)
+    keys = tuple(("number", v) for v in values)
+    return Site("numeric", tuple(edits), names, step_of(ground.steps, target.start), keys=keys)
 
 
 def _fits(site: Site, chosen: list[Site]) -> bool:

@@ -1,39 +1,37 @@
-"""Numeric sites: a number of the span, the values around it, and each value carried through what follows from it.
+"""Numeric sites: a number of the span, the values of its block, and each value carried through what follows from it.
 
-A target is a number the span states (not one the problem or the rest of the solution states: that would let the
-option matching the text be picked unread) that is neither an exponent, a subscript, a label ("Case 2") nor figure
-code. Its members are a window of m consecutive values of its kind, the truth at a uniformly random rank in it:
+A target is a number the span states that is neither an exponent, a subscript, a label ("Case 2"), a command's
+unbraced argument nor figure code, and, for a fraction, is written in lowest terms. Its candidate members are the
+values of its block of ten (`block`), which does not depend on which of them the truth is:
 
-- an integer: consecutive integers (399, 400, 401);
-- a decimal of p places: steps of one unit in the last place (2.35, 2.36, 2.37);
-- a fraction p/q (a value with a denominator): the numerators coprime to q around p, so that every member is written
-  in lowest terms as the truth is (3/20, 7/20, 9/20).
+- an integer: the ten integers that share its digits but the last (400 → 400 … 409; 7 → 0 … 9);
+- a decimal of p places: the same, in units of its last place (2.35 → 2.30 … 2.39);
+- a fraction p/q: the numerators of p's block of ten that are coprime to q, over q, so that every member is written
+  in lowest terms as the truth is (7/20 → 1/20, 3/20, 7/20, 9/20).
 
-A window that leaves the truth's side of zero is refused (rather than moved: a window moved off the boundary would
-make the smallest value near zero the truth more often than the others). Each member is carried forward
-(`carried`): every later derivation in the span whose left side now evaluates differently states the new result,
-and later mentions of the changed value follow it, so a member is self-consistent and wrong only against the
-problem. A window in which some member cannot be written so is refused whole.
+Each is carried forward (`carried`): every later derivation in the span whose left side now evaluates differently
+states the new result, and later mentions of the changed value follow it, so a member is self-consistent and wrong
+only against the problem. A value that cannot be written so is not a member (rlvrkit.mask.sites then keeps those
+that stand towards the text around as the truth does, and the family draws from them).
 """
 
 from __future__ import annotations
 
 import math
-import random
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rlvrkit.mask.arithmetic import Derivation, evaluate, formatted, links, number_style, numbers, results
+from rlvrkit.mask.arithmetic import Derivation, evaluate, formatted, links, number_list, number_style, numbers, results
 
 Edits = dict  # (start, end) -> replacement text
+SMALL = 9  # whole numbers up to this are one kind ("small"): their block is 0 … 9
 _LABEL = re.compile(
     r"(?:case|step|part|problem|figure|fig\.|equation|eq\.|lemma|theorem|example|exercise|section|chapter|page|"
     r"line|column|row|stage|round|day|year|week|month|hour|grade|level|version|method|option|claim|note)\s*\(?$",
     re.IGNORECASE,
 )
 _UNBRACED_ARGUMENT = re.compile(r"(?:\}|\\[dt]?frac\s*|\\d?binom\s*|\\sqrt\s*)$")  # \frac{\sqrt5}4, \frac 12
-_MAX_WINDOW = 26
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
     edits = dict(edits)
     derived = [(link.result.start, link) for link in links(text) if link.result.start >= after]
     inside = [(link.result.start, link.result.end) for _, link in derived]
-    mentions = [(a, (a, b, v)) for a, b, v in numbers(text) if a >= after and _free(dict.fromkeys(inside), a, b)]
+    mentions = [(a, (a, b, v)) for a, b, v in number_list(text) if a >= after and _free(dict.fromkeys(inside), a, b)]
     for _, item in sorted(derived + mentions, key=lambda pair: pair[0]):
         if isinstance(item, Derivation):
             a, b, old = item.result.start, item.result.end, item.result.value
@@ -117,63 +115,65 @@ def _plain(span: str, t: Target, figures: list[tuple[int, int]]) -> bool:
     return not (inside_figure or _LABEL.search(before) or _UNBRACED_ARGUMENT.search(before))
 
 
-def window(value: Fraction, style: str, m: int, rng: random.Random) -> list[Fraction] | None:
-    """m consecutive values of `value`'s kind with `value` at a uniformly random rank; None when the window leaves
-    the truth's side of zero (the site is then not used: moving the window would favour the values near zero)."""
-    r = rng.randrange(m)
+def block(value: Fraction, style: str) -> list[Fraction]:
+    """The values of `value`'s block (see the module docstring; `_integers`), on its side of zero. A decimal's block
+    is its integer block in units of its last place; a fraction's is the numerators of its numerator's block of ten
+    coprime to its denominator. A block is the same whichever of its values is the truth."""
     if style.startswith("dec:"):
         unit = Fraction(1, 10 ** int(style[4:]))
-        values = [value + (k - r) * unit for k in range(m)]
-    elif value.denominator == 1:
-        values = [value + (k - r) for k in range(m)]
+        return [v * unit for v in _integers(int(value / unit))]
+    if value.denominator == 1:
+        return [Fraction(v) for v in _integers(value.numerator)]
+    q, p = value.denominator, value.numerator
+    base = p - p % 10 if p >= 0 else p + (-p) % 10
+    return [Fraction(n, q) for n in range(base, base + (10 if p >= 0 else -10), 1 if p >= 0 else -1) if math.gcd(n, q) == 1]
+
+
+def kind(n: int) -> str:
+    """The kind of a whole number a block keeps together: small (0 to 9), round (ends in zeros: the count of them),
+    square, a multiple of five, or other. A true value is far more often round or square than the values next to it,
+    so a block mixing kinds would let the roundest member be picked unread."""
+    n = abs(n)
+    if n <= SMALL:
+        return "small"
+    zeros = len(str(n)) - len(str(n).rstrip("0"))
+    if zeros:
+        return f"round{zeros}"
+    if math.isqrt(n) ** 2 == n:
+        return "square"
+    return "five" if n % 5 == 0 else "other"
+
+
+def _integers(n: int) -> list[int]:
+    """The integers of n's kind near it, on its side of zero: 0 … 9 for a small one; for one ending in z zeros, the
+    multiples of 10^z with its digits but the last z+1 (230 → 210 … 290, 400 → 100 … 900); for a square, the squares
+    of the ten roots around its root (81 → 16 … 81); for a multiple of five, those of its hundred (35 → 15, 35 … 95);
+    otherwise its block of ten (83 → 82, 83, 84, 86 … 89)."""
+    sign, n = (-1 if n < 0 else 1), abs(n)
+    k = kind(n)
+    if k == "small":
+        found = range(SMALL + 1)
+    elif k.startswith("round"):
+        step = 10 ** int(k[5:])
+        found = range(n - n % (10 * step), n - n % (10 * step) + 10 * step, step)
+    elif k == "square":
+        root = math.isqrt(n)
+        found = [r * r for r in range(root - root % 10, root - root % 10 + 10)]
+    elif k == "five":
+        found = range(n - n % 100, n - n % 100 + 100, 5)
     else:
-        values = _coprime_window(value, r, m)
-    if values is None or not _one_side(value, values):
-        return None
-    return values
+        found = range(n - n % 10, n - n % 10 + 10)
+    return [sign * v for v in found if kind(v) == k and (v or sign > 0)]
 
 
-def _one_side(value: Fraction, values: list[Fraction]) -> bool:
-    return all(v < 0 for v in values) if value < 0 else all(v >= 0 for v in values)
-
-
-def _coprime_window(value: Fraction, r: int, m: int) -> list[Fraction] | None:
-    """The numerators coprime to value's denominator around its numerator: r below it, m-1-r above it."""
-    p, q = value.numerator, value.denominator
-    below, above, n = [], [], p
-    while len(below) < r:
-        n -= 1
-        if n * (1 if p > 0 else -1) <= 0:
-            return None
-        if math.gcd(n, q) == 1:
-            below.append(Fraction(n, q))
-    n = p
-    while len(above) < m - 1 - r:
-        n += 1
-        if n * (1 if p > 0 else -1) <= 0:
-            return None
-        if math.gcd(n, q) == 1:
-            above.append(Fraction(n, q))
-    return below[::-1] + [value] + above
-
-
-def members(span: str, target: Target, values: list[Fraction]) -> list[Edits] | None:
-    """Each value's edits of the span (the truth's: none), carried forward; None when one cannot be written."""
-    out = []
-    for v in values:
-        if v == target.value:
-            out.append({})
-            continue
-        written = formatted(v, target.style)
-        if written is None:
-            return None
-        edits = carried(span, {(target.start, target.end): written}, {target.value: v}, target.end)
-        if edits is None:
-            return None
-        out.append(edits)
-    return out
-
-
-def capacity(target: Target) -> int:
-    """The most members a target's site may have."""
-    return _MAX_WINDOW
+def members(span: str, target: Target) -> tuple[list[Fraction], list[Edits]]:
+    """The values of the target's block that can be written in its place and carried forward (the truth first), and
+    each one's edits of the span (the truth's: none). A value that cannot be is left out, whichever is the truth."""
+    values, edits = [target.value], [{}]
+    for v in block(target.value, target.style):
+        written = formatted(v, target.style) if v != target.value else None
+        found = written and carried(span, {(target.start, target.end): written}, {target.value: v}, target.end)
+        if found:
+            values.append(v)
+            edits.append(found)
+    return values, edits

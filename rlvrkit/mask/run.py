@@ -28,19 +28,22 @@ from dataclasses import dataclass, field
 
 from rlvrkit.jsonl import Source, check_streams, streams
 from rlvrkit.mask.distractors import Distractor
-from rlvrkit.mask.family import Family, Ground, draw, plan
+from rlvrkit.mask.family import Family, Ground, candidate_sites, draw, plan
 from rlvrkit.mask.items import HEADERS, Doc, Item, check_source, context_of, doc_of, fill, item_record
 from rlvrkit.mask.numeric import apply, targets
 from rlvrkit.mask.options import MaskOptions
-from rlvrkit.mask.sites import figures, symbol_sites, visible_grams, word_sites
-from rlvrkit.mask.spans import StepSpan, candidates, recoverable
+from rlvrkit.mask.priors import Priors
+from rlvrkit.mask.sites import figures, order_sites, symbol_sites, visible_grams, word_sites
+from rlvrkit.latex import unbox
+from rlvrkit.mask.spans import StepSpan, candidates, recoverable, split_steps
 from rlvrkit.records import Skipped
 
-MAX_SPANS = 12  # spans tried per source before it is skipped
+MAX_SPANS = 60  # spans tried per source before it is skipped
+PRIOR_SOURCES, PRIOR_SPANS = 100000, 3  # the sample the priors are counted on
 DRAWS = 3  # draws of the options from one family before its span is given up (a draw with two equivalent options)
 
 
-def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random) -> Item | str:
+def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random, priors: Priors) -> Item | str:
     """The rule-based item of a source, or the reason there is none (its skip reason)."""
     lo, hi = opts.steps_range
     spans = candidates(doc.text, doc.steps, lo, hi)
@@ -53,25 +56,44 @@ def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random) -> Item | str:
         if recoverable(truth, context, [doc.text[a:b] for a, b in doc.steps[span.first : span.last + 1]]):
             continue
         reason = "too few options"
-        made = options_for(doc, span, context, opts, rng)
+        made = options_for(doc, span, context, opts, (rng, priors))
         if made is not None:
             return made
     return reason
 
 
-def ground_of(doc: Doc, span: StepSpan, context: str, mode: str) -> Ground:
+def ground_of(doc: Doc, span: StepSpan, context: str, mode: str, priors: Priors) -> Ground:
     """What the family of a span is planned from (see rlvrkit.mask.family)."""
-    text = doc.text[span.start : span.end]
-    steps = [(a - span.start, b - span.start) for a, b in doc.steps[span.first : span.last + 1]]
+    text = unbox(doc.text[span.start : span.end])  # as the options show it: the student compares what it sees
+    steps = split_steps(text)
     found = word_sites(text, steps, mode if mode == "math" else "prose")
     numbers = targets(text, figures(text)) if mode == "math" else []
-    return Ground(text, steps, symbol_sites(text, steps) + found, numbers, visible_grams(HEADERS[mode] + context))
+    sites = symbol_sites(text, steps) + order_sites(text, steps) + found if mode == "math" else found
+    return Ground(text, steps, sites, numbers, visible_grams(HEADERS[mode] + unbox(context)), priors)
 
 
-def options_for(doc: Doc, span: StepSpan, context: str, opts: MaskOptions, rng) -> Item | None:
+def priors_of(docs: list[Doc], opts: MaskOptions) -> Priors:
+    """The priors of the input (rlvrkit.mask.priors), counted at the sites a family could use: the matched sites of a
+    few spans of up to PRIOR_SOURCES sources spread evenly over the input (the same sources and spans whatever the
+    order of the others, so an item depends only on its source, the seed and this sample)."""
+    priors, lo_hi = Priors(), opts.steps_range
+    step = max(1, len(docs) // PRIOR_SOURCES)
+    for doc in docs[::step]:
+        rng = random.Random(f"{opts.seed}:priors:{doc.id}")
+        spans = candidates(doc.text, doc.steps, *lo_hi)
+        for span in rng.sample(spans, min(PRIOR_SPANS, len(spans))):
+            ground = ground_of(doc, span, context_of(doc, span.start, span.end), opts.mode, priors)
+            for site in candidate_sites(ground):
+                priors.add(site.keys[0], site.keys)
+    return priors
+
+
+def options_for(doc: Doc, span: StepSpan, context: str, opts: MaskOptions, chance: tuple) -> Item | None:
     """The span's item: options drawn from its family (the truth and options−1 other members), all different in
-    every form; None when the span's sites make no family, or its draws keep two options that say the same."""
-    ground = ground_of(doc, span, context, opts.mode)
+    every form; None when the span's sites make no family, or its draws keep two options that say the same.
+    `chance`: (the source's random generator, the input's priors)."""
+    rng, priors = chance
+    ground = ground_of(doc, span, context, opts.mode, priors)
     family = plan(ground, opts.n_options, rng)
     if family is None:
         return None
@@ -106,10 +128,11 @@ class Yield:
 def items(docs: list[Doc], opts: MaskOptions, tally: Yield, proposals: Iterator | None = None) -> Iterator[dict]:
     """The item of each source that yields one, counting in `tally` what was made and why a source was skipped.
     `proposals`: the model's answer for each source, in order (--llm)."""
+    priors = priors_of(docs, opts)
     for doc in docs:
         rng = random.Random(f"{opts.seed}:{doc.id}")
         made = llm_item_or_reason(doc, next(proposals), opts, rng, tally) if proposals is not None else None
-        made = made or rule_item(doc, opts, rng)
+        made = made or rule_item(doc, opts, rng, priors)
         if isinstance(made, str):
             tally.skipped[made] += 1
             continue

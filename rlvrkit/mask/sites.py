@@ -20,12 +20,13 @@ option that shares the most words with the visible text, or holds the fewest dis
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rlvrkit.latex import spans as latex_spans
 from rlvrkit.mask.arithmetic import evaluate, links, math_regions, prose
-from rlvrkit.mask.numeric import Edits, apply, carried
-from rlvrkit.mask.words import WordSlot, word_slots
+from rlvrkit.mask.numeric import Edits, apply, carried, kind
+from rlvrkit.mask.words import WordSlot, _bare, word_slots
 
 GROUPS = {"scale": "change", "place": "change", "sign": "kind", "kind": "kind", "math": "kind"}
 _MUL = r"\cdot"
@@ -52,6 +53,13 @@ class Site:
     names: tuple[str, ...]
     step: int = -1
     group: str = ""
+    keys: tuple = ()  # each member's key in rlvrkit.mask.priors (none: the site is always used)
+
+    def only(self, keep: list[int]) -> Site:
+        """The site with only the members at `keep` (the truth's, 0, first)."""
+        keys = tuple(self.keys[i] for i in keep) if self.keys else ()
+        members, names = tuple(self.members[i] for i in keep), tuple(self.names[i] for i in keep)
+        return Site(self.kind, members, names, self.step, self.group, keys)
 
     @property
     def footprint(self) -> list[tuple[int, int]]:
@@ -75,22 +83,34 @@ def step_of(steps: list[tuple[int, int]], at: int) -> int:
 # -- symbols in math ---------------------------------------------------------------------------------------------------
 
 
-def symbol_sites(span: str, steps: list[tuple[int, int]]) -> list[Site]:
-    """One site per exchangeable symbol of the span's math, carried forward; none in GSM8K's calculator notes."""
+def symbols(span: str) -> Iterator[tuple[int, int, list[str], str]]:
+    """Every exchangeable symbol of a text's math: (start, end, its set's members written as this text would, kind);
+    none in GSM8K's calculator notes."""
     if "<<" in span:
-        return []
+        return
     multiply = r"\times" if r"\times" in span and _MUL not in span else _MUL
-    out = []
     for region in math_regions(span):
         inner = _TEXT_COMMAND.sub(lambda m: " " * len(m.group()), span[region.inner_start : region.inner_end])
-        for pattern, names, kind in SYMBOL_SETS:
+        for pattern, names, how in SYMBOL_SETS:
             for m in re.finditer(pattern, inner):
-                if kind == "operator" and not _OPERAND_END.search(inner[: m.start()]):
+                if how == "operator" and not _OPERAND_END.search(inner[: m.start()]):
                     continue  # a sign, not an operation
                 a, b = region.inner_start + m.start(), region.inner_start + m.end()
-                site = _symbol_site(span, (a, b), [multiply if n == "MUL" else n for n in names], kind)
-                if site is not None:
-                    out.append(Site(site.kind, site.members, site.names, step_of(steps, a)))
+                yield a, b, [multiply if n == "MUL" else n for n in names], how
+
+
+def symbol_key(name: str) -> tuple:
+    return ("symbol", "×" if name in (_MUL, r"\times") else name)
+
+
+def symbol_sites(span: str, steps: list[tuple[int, int]]) -> list[Site]:
+    """One site per exchangeable symbol of the span's math, carried forward."""
+    out = []
+    for a, b, names, how in symbols(span):
+        site = _symbol_site(span, (a, b), names, how)
+        if site is not None:
+            keys = tuple(symbol_key(n) for n in site.names)
+            out.append(Site(site.kind, site.members, site.names, step_of(steps, a), keys=keys))
     return out
 
 
@@ -124,6 +144,35 @@ def _values_differ(span: str, members: list[Edits], a: int, b: int) -> bool:
     return True
 
 
+# -- operands in order ------------------------------------------------------------------------------------------------
+
+_OPERANDS = re.compile(
+    r"(?<![\w.^_{}!])(?<![\^_]\{)(?P<a>\d+(?:\.\d+)?)\s*(?P<op>-|/|\\div(?![a-zA-Z]))\s*(?P<b>\d+(?:\.\d+)?)(?![\w.^_!])"
+    r"|\\[dt]?frac\{\s*(?P<p>\d+)\s*\}\{\s*(?P<q>\d+)\s*\}"
+)
+_TIGHT = re.compile(r"(?:\\cdot|\\times|\*|/|\^|\\div)\s*$")  # an operand bound to the operation before it
+
+
+def order_sites(span: str, steps: list[tuple[int, int]]) -> list[Site]:
+    """One site per subtraction, division or fraction of two numbers in the span's math whose operands can change
+    places (10 − 3 and 3 − 10, \\frac{3}{4} and \\frac{4}{3}), carried forward: the same symbols in another order,
+    a classic slip that a bag of words cannot see."""
+    if "<<" in span:
+        return []
+    out = []
+    for region in math_regions(span):
+        for m in _OPERANDS.finditer(span, region.inner_start, region.inner_end):
+            first, second = ("a", "b") if m.group("a") else ("p", "q")
+            if m.group(first) == m.group(second) or (first == "a" and _TIGHT.search(span[: m.start()])):
+                continue
+            swap = {m.span(first): m.group(second), m.span(second): m.group(first)}
+            edits = carried(span, swap, {}, m.end())
+            if edits is not None and _values_differ(span, [{}, edits], m.start(), m.end()):
+                names = (m.group(), apply(span, edits, m.start(), m.end()))
+                out.append(Site("order", ({}, edits), names, step_of(steps, m.start())))
+    return out
+
+
 # -- words in prose ----------------------------------------------------------------------------------------------------
 
 
@@ -149,7 +198,8 @@ def word_sites(span: str, steps: list[tuple[int, int]], kind: str) -> list[Site]
         if len(same) == 1:
             slot = same[0]
             members = tuple({(slot.start, slot.end): v} if i else {} for i, v in enumerate(slot.values))
-            out.append(Site("word", members, slot.values, step_of(steps, slot.start), GROUPS[slot.words.cls]))
+            keys = tuple(("word", _bare(v)) for v in slot.values)
+            out.append(Site("word", members, slot.values, step_of(steps, slot.start), GROUPS[slot.words.cls], keys))
         elif len(sentences) == 1 and len({s.written for s in same}) == 2:
             out.append(_exchange(same, step_of(steps, same[0].start)))
     return out
@@ -182,33 +232,50 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(text.lower())
 
 
-def _around(site: Site, span: str, edits: Edits) -> set:
-    """The n-grams a member makes around each place the site edits (a few characters of the text on each side
-    included, with the member's other edits there applied, so an edit that recreates or breaks a phrase shows)."""
-    out = set()
-    footprint = site.footprint
+def _pieces(span: str, footprint: list[tuple[int, int]], edits: Edits) -> list[list[tuple[str, bool]]]:
+    """The member's text around each place of the footprint, as tokens marked True when they are the member's own
+    (inside the footprint): a few characters of the unchanged text on each side, never cutting through an edit."""
+    out = []
     for a, b in footprint:
         lo, hi = max(0, a - _REACH), min(len(span), b + _REACH)
-        for x, y in footprint:  # never cut through another edit
-            lo, hi = (min(lo, x), hi) if x < lo < y else (lo, hi)
-            lo, hi = (lo, max(hi, y)) if x < hi < y else (lo, hi)
-        out |= grams(tokens(apply(span, edits, lo, hi)))
+        for x, y in footprint:
+            lo, hi = (min(lo, x) if x < lo < y else lo), (max(hi, y) if x < hi < y else hi)
+        marked, pos = [], lo
+        for x, y in footprint:
+            if lo <= x and y <= hi:
+                marked += [(t, False) for t in tokens(span[pos:x])] + [(t, True) for t in tokens(edits.get((x, y), span[x:y]))]
+                pos = y
+        out.append(marked + [(t, False) for t in tokens(span[pos:hi])])
     return out
 
 
-def even_handed(site: Site, span: str, visible: set) -> bool:
-    """Whether the site's members stand alike towards the text around them: as many of the n-grams a member makes
-    (and the others do not) are found in the text shown around the span (`visible`: its `grams`) for every member, n
-    by n; and as many of the words and symbols it writes (and the others do not) are found in the rest of the span."""
-    made = [_around(site, span, edits) for edits in site.members]
-    shared = set.intersection(*made)
-    rest = grams(tokens(_outside(span, site.footprint)), 1)
+def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: set, rest: set) -> tuple:
+    """How a member stands towards the text around it: how many of the 1-, 2- and 3-grams of words and symbols it
+    makes across the footprint are in the visible text, how many of its own words and symbols are in the rest of the span, and the
+    kinds of the numbers it writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round or small
+    where a wrong one does not)."""
+    crossing, own = set(), set()
+    for marked in _pieces(span, footprint, edits):
+        words = [t for t, _ in marked]
+        mine = [0]
+        for _, m in marked:
+            mine.append(mine[-1] + m)
+        for n in (1, 2, 3):
+            crossing |= {tuple(words[i : i + n]) for i in range(len(words) - n + 1) if mine[i + n] > mine[i]}
+        own |= {(t,) for t, m in marked if m}
+    counts = [sum(len(g) == n for g in crossing & visible) for n in (1, 2, 3)]
+    kinds = tuple(sorted(kind(int(t)) if len(t) < 30 else "long" for (t,) in own if t.isdigit()))
+    return (*counts, len(own & rest), kinds)
+
+
+def matched(site: Site, span: str, visible: set) -> Site | None:
+    """The site with only the members that stand towards the visible text and the rest of the span as the truth
+    does (`stance`); None when fewer than two remain. Which members remain does not depend on which is the truth."""
     footprint = site.footprint
-    written = [grams(tokens(" ".join(e.get((a, b), span[a:b]) for a, b in footprint)), 1) for e in site.members]
-    common = set.intersection(*written)
-    in_view = {tuple(sum(len(g) == n for g in (m - shared) & visible) for n in (1, 2, 3)) for m in made}
-    in_rest = {len((w - common) & rest) for w in written}
-    return len(in_view) == 1 and len(in_rest) == 1
+    rest = grams(tokens(_outside(span, footprint)), 1)
+    stances = [stance(span, footprint, edits, visible, rest) for edits in site.members]
+    keep = [i for i, st in enumerate(stances) if st == stances[0]]
+    return site.only(keep) if len(keep) >= 2 else None
 
 
 def _outside(span: str, footprint: list[tuple[int, int]]) -> str:

@@ -34,6 +34,7 @@ _CONNECTIVE = re.compile(
 )
 _CLAUSE = re.compile(r";|,(?=\s+(?:so|thus|hence|which|giving|meaning|therefore|and so|and thus|then)\b)")
 _SPACE = re.compile(r"\s*")
+_WORD_AFTER = re.compile(r"\s*[A-Z][a-z]")
 _FINAL = re.compile(r"\\boxed|\\fbox|####")
 
 
@@ -71,9 +72,10 @@ def _sentence_cuts(text: str) -> set[int]:
         if ends_sentence or text[after : after + 1] not in ("$", "\\"):  # "We have that" + display math: one
             cuts.add(m.start())
     for r in math_regions(text):
-        if text[max(r.inner_start, r.inner_end - 200) : r.inner_end].rstrip()[-1:] in (".", "!", "?"):
-            if _STARTS.match(text, r.end):
-                cuts.add(r.end)
+        ends = text[max(r.inner_start, r.inner_end - 200) : r.inner_end].rstrip()[-1:] in (".", "!", "?")
+        display = text.startswith(("\\[", "$$", "\\begin"), r.start)
+        if (ends and _STARTS.match(text, r.end)) or (display and _WORD_AFTER.match(text, r.end)):
+            cuts.add(r.end)  # "… = 2.\]Squaring both sides": a display that a sentence follows ends a step
     return cuts
 
 
