@@ -33,7 +33,7 @@ from rlvrkit.mask.items import HEADERS, Doc, Item, check_source, context_of, doc
 from rlvrkit.mask.numeric import apply, targets
 from rlvrkit.mask.options import MaskOptions
 from rlvrkit.mask.priors import Priors
-from rlvrkit.mask.sites import figures, order_sites, symbol_sites, visible_grams, word_sites
+from rlvrkit.mask.sites import Shown, figures, order_sites, symbol_sites, word_sites
 from rlvrkit.latex import unbox
 from rlvrkit.mask.spans import StepSpan, candidates, recoverable, split_steps
 from rlvrkit.records import Skipped
@@ -50,26 +50,38 @@ def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random, priors: Priors) -
     if not spans:  # a span is never the whole text: it needs at least one step more than MIN
         return "too few steps" if len(doc.steps) <= lo else "no span with reasoning"
     rng.shuffle(spans)
+    shown = shown_of(doc, opts.mode)
     reason = "recoverable"
     for span in spans[:MAX_SPANS]:
         truth, context = doc.text[span.start : span.end], context_of(doc, span.start, span.end)
         if recoverable(truth, context, [doc.text[a:b] for a, b in doc.steps[span.first : span.last + 1]]):
             continue
         reason = "too few options"
-        made = options_for(doc, span, context, opts, (rng, priors))
+        made = options_for(doc, span, shown.around(unbox(doc.text), *_unboxed(doc.text, span)), opts, (rng, priors))
         if made is not None:
             return made
     return reason
 
 
-def ground_of(doc: Doc, span: StepSpan, context: str, mode: str, priors: Priors) -> Ground:
+def shown_of(doc: Doc, mode: str) -> Shown:
+    """The n-grams a student sees of a source (the header, the problem, the text), before any span is masked."""
+    return Shown(Shown.counts(f"{HEADERS[mode]}\n{unbox(doc.problem or '')}\n{unbox(doc.text)}"), Counter(), Counter())
+
+
+def _unboxed(text: str, span: StepSpan) -> tuple[int, int]:
+    """Where the span is once the text is unboxed (as the student sees it)."""
+    start = len(unbox(text[: span.start]))
+    return start, start + len(unbox(text[span.start : span.end]))
+
+
+def ground_of(doc: Doc, span: StepSpan, shown: Shown, mode: str, priors: Priors) -> Ground:
     """What the family of a span is planned from (see rlvrkit.mask.family)."""
     text = unbox(doc.text[span.start : span.end])  # as the options show it: the student compares what it sees
     steps = split_steps(text)
     found = word_sites(text, steps, mode if mode == "math" else "prose")
     numbers = targets(text, figures(text)) if mode == "math" else []
     sites = symbol_sites(text, steps) + order_sites(text, steps) + found if mode == "math" else found
-    return Ground(text, steps, sites, numbers, visible_grams(HEADERS[mode] + unbox(context)), priors)
+    return Ground(text, steps, sites, numbers, shown, priors)
 
 
 def priors_of(docs: list[Doc], opts: MaskOptions) -> Priors:
@@ -81,19 +93,21 @@ def priors_of(docs: list[Doc], opts: MaskOptions) -> Priors:
     for doc in docs[::step]:
         rng = random.Random(f"{opts.seed}:priors:{doc.id}")
         spans = candidates(doc.text, doc.steps, *lo_hi)
+        shown = shown_of(doc, opts.mode) if spans else None
         for span in rng.sample(spans, min(PRIOR_SPANS, len(spans))):
-            ground = ground_of(doc, span, context_of(doc, span.start, span.end), opts.mode, priors)
+            seen = shown.around(unbox(doc.text), *_unboxed(doc.text, span))
+            ground = ground_of(doc, span, seen, opts.mode, priors)
             for site in candidate_sites(ground):
                 priors.add(site.keys[0], site.keys)
     return priors
 
 
-def options_for(doc: Doc, span: StepSpan, context: str, opts: MaskOptions, chance: tuple) -> Item | None:
+def options_for(doc: Doc, span: StepSpan, shown: Shown, opts: MaskOptions, chance: tuple) -> Item | None:
     """The span's item: options drawn from its family (the truth and options−1 other members), all different in
     every form; None when the span's sites make no family, or its draws keep two options that say the same.
     `chance`: (the source's random generator, the input's priors)."""
     rng, priors = chance
-    ground = ground_of(doc, span, context, opts.mode, priors)
+    ground = ground_of(doc, span, shown, opts.mode, priors)
     family = plan(ground, opts.n_options, rng)
     if family is None:
         return None

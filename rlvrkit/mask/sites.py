@@ -20,6 +20,7 @@ option that shares the most words with the visible text, or holds the fewest dis
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -263,7 +264,8 @@ def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: s
         for n in (1, 2, 3):
             crossing |= {tuple(words[i : i + n]) for i in range(len(words) - n + 1) if mine[i + n] > mine[i]}
         own |= {(t,) for t, m in marked if m}
-    counts = [sum(len(g) == n for g in crossing & visible) for n in (1, 2, 3)]
+    seen = [g for g in crossing if g in visible]
+    counts = [sum(len(g) == n for g in seen) for n in (1, 2, 3)]
     kinds = tuple(sorted(kind(int(t)) if len(t) < 30 else "long" for (t,) in own if t.isdigit()))
     return (*counts, len(own & rest), kinds)
 
@@ -286,6 +288,29 @@ def _outside(span: str, footprint: list[tuple[int, int]]) -> str:
     return " ".join(out) + " " + span[pos:]
 
 
-def visible_grams(shown: str) -> set:
-    """The n-grams of the text shown around the span, as `even_handed` compares them."""
-    return grams(tokens(shown))
+class Shown:
+    """The n-grams (n <= 3) of the text a student sees around one span, answering `gram in shown`: the whole
+    document's n-grams counted once (`of`), then for each span those of a window around it taken away and those of
+    the same window with the span replaced by [MASK] put back, so that a span costs its own length, not the
+    document's."""
+
+    def __init__(self, total: Counter, removed: Counter, added: Counter):
+        self.total, self.removed, self.added = total, removed, added
+
+    @staticmethod
+    def counts(text: str) -> Counter:
+        words = tokens(text)
+        return Counter(tuple(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1))
+
+    def around(self, text: str, start: int, end: int) -> Shown:
+        """The n-grams shown when text[start:end] is masked (`self.total` being those of text, and more)."""
+        lo, hi = max(0, start - _WINDOW), min(len(text), end + _WINDOW)
+        removed = self.counts(text[lo:hi])
+        added = self.counts(text[lo:start] + " [MASK] " + text[end:hi])
+        return Shown(self.total, removed, added)
+
+    def __contains__(self, gram) -> bool:
+        return self.total[gram] - self.removed[gram] + self.added[gram] > 0
+
+
+_WINDOW = 64  # characters of text around a span whose n-grams change when it is masked
