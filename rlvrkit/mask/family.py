@@ -26,11 +26,12 @@ import itertools
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rlvrkit.mask.numeric import Target, apply, members
+from rlvrkit.mask.numeric import Target, apply, block, members
 from rlvrkit.mask.priors import Priors
 from rlvrkit.mask.sites import Site, matched, step_of
+
 
 @dataclass(frozen=True)
 class Family:
@@ -67,6 +68,22 @@ class Ground:
     targets: list[Target]
     visible: set
     priors: Priors
+    matched: dict = field(default_factory=dict, compare=False)  # each candidate's matched site, once computed
+
+    def site(self, i: int) -> Site | None:
+        """Candidate i (of sites then targets) with the members that stand as its truth does (`matched`), computed
+        once however many plans read it."""
+        if i not in self.matched:
+            candidate = ([*self.sites, *self.targets])[i]
+            site = candidate if isinstance(candidate, Site) else _numeric(self, candidate)
+            self.matched[i] = site and matched(site, self.span, self.visible)
+        return self.matched[i]
+
+    def bound(self) -> int:
+        """The most members any family of the span could have: the product of every candidate's member count before
+        any is matched (a numeric one's block), cheap to know."""
+        sizes = [len(s.members) for s in self.sites] + [len(block(t.value, t.style)) + 1 for t in self.targets]
+        return math.prod(sizes)
 
 
 def plan(ground: Ground, need: int, rng: random.Random) -> Family | None:
@@ -74,16 +91,17 @@ def plan(ground: Ground, need: int, rng: random.Random) -> Family | None:
     the members that stand as the truth does (`matched`), thinned by the priors (`Priors.thinned`), until the
     product reaches `need`; then each cut to a random subset of its members that holds the truth, as evenly as the
     product allows (3 × 3 rather than 9 × 1). None when the span's sites cannot reach `need`."""
-    pool: list[Site | Target] = [*ground.sites, *ground.targets]
+    if ground.bound() < need:
+        return None
+    pool = list(range(len(ground.sites) + len(ground.targets)))
     rng.shuffle(pool)
     chosen: list[Site] = []
     size = 1
-    for candidate in pool:
+    for i in pool:
         if size >= need:
             break
-        site = candidate if isinstance(candidate, Site) else _numeric(ground, candidate)
-        site = site and _fits(site, chosen) and matched(site, ground.span, ground.visible)
-        site = site and _thinned(site, ground.priors, rng)
+        site = ground.site(i)
+        site = site and _fits(site, chosen) and _thinned(site, ground.priors, rng)
         if site:
             chosen.append(site)
             size *= len(site.members)

@@ -126,7 +126,9 @@ def block(value: Fraction, style: str) -> list[Fraction]:
         return [Fraction(v) for v in _integers(value.numerator)]
     q, p = value.denominator, value.numerator
     base = p - p % 10 if p >= 0 else p + (-p) % 10
-    return [Fraction(n, q) for n in range(base, base + (10 if p >= 0 else -10), 1 if p >= 0 else -1) if math.gcd(n, q) == 1]
+    return [
+        Fraction(n, q) for n in range(base, base + (10 if p >= 0 else -10), 1 if p >= 0 else -1) if math.gcd(n, q) == 1
+    ]
 
 
 def kind(n: int) -> str:

@@ -33,13 +33,16 @@ from rlvrkit.mask.items import HEADERS, Doc, Item, check_source, context_of, doc
 from rlvrkit.mask.numeric import apply, targets
 from rlvrkit.mask.options import MaskOptions
 from rlvrkit.mask.priors import Priors
-from rlvrkit.mask.sites import Shown, figures, order_sites, symbol_sites, word_sites
+from rlvrkit.mask.sites import Shown, Site, blanked, figures, order_sites, symbol_sites, word_sites
 from rlvrkit.latex import unbox
+from rlvrkit.mask.swaps import swap_sites
 from rlvrkit.mask.spans import StepSpan, candidates, recoverable, split_steps
 from rlvrkit.records import Skipped
 
 MAX_SPANS = 60  # spans tried per source before it is skipped
-PRIOR_SOURCES, PRIOR_SPANS = 100000, 3  # the sample the priors are counted on
+PRIOR_SOURCES, PRIOR_SPANS = 400, 3  # the sample the priors are counted on: a bounded cost however long the input
+PLANS = 8  # plans of one span's family (random site orders and thinnings) before its span is given up: whether a
+# plan succeeds depends on the sites' member sets, never on which member is the truth, so retrying keeps them exchangeable
 DRAWS = 3  # draws of the options from one family before its span is given up (a draw with two equivalent options)
 
 
@@ -81,7 +84,13 @@ def ground_of(doc: Doc, span: StepSpan, shown: Shown, mode: str, priors: Priors)
     found = word_sites(text, steps, mode if mode == "math" else "prose")
     numbers = targets(text, figures(text)) if mode == "math" else []
     sites = symbol_sites(text, steps) + order_sites(text, steps) + found if mode == "math" else found
+    sites += swaps(text, steps)
     return Ground(text, steps, sites, numbers, shown, priors)
+
+
+def swaps(text: str, steps: list[tuple[int, int]]) -> list:
+    """The swap sites of a span's prose (rlvrkit.mask.swaps)."""
+    return [Site("swap", members, names, step) for step, members, names in swap_sites(blanked(text), steps)]
 
 
 def priors_of(docs: list[Doc], opts: MaskOptions) -> Priors:
@@ -108,7 +117,7 @@ def options_for(doc: Doc, span: StepSpan, shown: Shown, opts: MaskOptions, chanc
     `chance`: (the source's random generator, the input's priors)."""
     rng, priors = chance
     ground = ground_of(doc, span, shown, opts.mode, priors)
-    family = plan(ground, opts.n_options, rng)
+    family = next(filter(None, (plan(ground, opts.n_options, rng) for _ in range(PLANS))), None)
     if family is None:
         return None
     for _ in range(DRAWS):

@@ -19,6 +19,7 @@ option that shares the most words with the visible text, or holds the fewest dis
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -150,20 +151,23 @@ def _values_differ(span: str, members: list[Edits], a: int, b: int) -> bool:
 _OPERANDS = re.compile(
     r"(?<![\w.^_{}!])(?<![\^_]\{)(?P<a>\d+(?:\.\d+)?)\s*(?P<op>-|/|\\div(?![a-zA-Z]))\s*(?P<b>\d+(?:\.\d+)?)(?![\w.^_!])"
     r"|\\[dt]?frac\{\s*(?P<p>\d+)\s*\}\{\s*(?P<q>\d+)\s*\}"
+    r"|(?<![\w.^_{}!])(?P<x>\d+)\^(?:\{(?P<y>\d+)\}|(?P<d>\d)(?![\d.]))"
 )
 _TIGHT = re.compile(r"(?:\\cdot|\\times|\*|/|\^|\\div)\s*$")  # an operand bound to the operation before it
 
 
 def order_sites(span: str, steps: list[tuple[int, int]]) -> list[Site]:
-    """One site per subtraction, division or fraction of two numbers in the span's math whose operands can change
-    places (10 − 3 and 3 − 10, \\frac{3}{4} and \\frac{4}{3}), carried forward: the same symbols in another order,
+    """One site per subtraction, division, fraction or power of two numbers in the span's math whose operands can change
+    places (10 − 3 and 3 − 10, \\frac{3}{4} and \\frac{4}{3}, 2^{5} and 5^{2}), carried forward: the same symbols in another order,
     a classic slip that a bag of words cannot see."""
     if "<<" in span:
         return []
     out = []
     for region in math_regions(span):
         for m in _OPERANDS.finditer(span, region.inner_start, region.inner_end):
-            first, second = ("a", "b") if m.group("a") else ("p", "q")
+            first, second = (
+                ("a", "b") if m.group("a") else ("p", "q") if m.group("p") else ("x", "y" if m.group("y") else "d")
+            )
             if m.group(first) == m.group(second) or (first == "a" and _TIGHT.search(span[: m.start()])):
                 continue
             swap = {m.span(first): m.group(second), m.span(second): m.group(first)}
@@ -229,8 +233,9 @@ def grams(tokens: list[str], most: int = 3) -> set:
     return {tuple(tokens[i : i + n]) for n in range(1, most + 1) for i in range(len(tokens) - n + 1)}
 
 
-def tokens(text: str) -> list[str]:
-    return TOKEN.findall(text.lower())
+@functools.lru_cache(maxsize=65536)  # the text around a site is read once per member: read it once
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(TOKEN.findall(text.lower()))
 
 
 def _pieces(span: str, footprint: list[tuple[int, int]], edits: Edits) -> list[list[tuple[str, bool]]]:
@@ -244,7 +249,9 @@ def _pieces(span: str, footprint: list[tuple[int, int]], edits: Edits) -> list[l
         marked, pos = [], lo
         for x, y in footprint:
             if lo <= x and y <= hi:
-                marked += [(t, False) for t in tokens(span[pos:x])] + [(t, True) for t in tokens(edits.get((x, y), span[x:y]))]
+                marked += [(t, False) for t in tokens(span[pos:x])] + [
+                    (t, True) for t in tokens(edits.get((x, y), span[x:y]))
+                ]
                 pos = y
         out.append(marked + [(t, False) for t in tokens(span[pos:hi])])
     return out
@@ -299,7 +306,7 @@ class Shown:
 
     @staticmethod
     def counts(text: str) -> Counter:
-        words = tokens(text)
+        words = TOKEN.findall(text.lower())
         return Counter(tuple(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1))
 
     def around(self, text: str, start: int, end: int) -> Shown:
