@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rlvrkit.jsonl import Source, check_streams, streams
+from rlvrkit.latex import unbox
 from rlvrkit.mask.distractors import Distractor
 from rlvrkit.mask.family import Family, Ground, candidate_sites, draw, plan
 from rlvrkit.mask.items import HEADERS, Doc, Item, check_source, context_of, doc_of, fill, item_record
@@ -34,15 +35,14 @@ from rlvrkit.mask.numeric import apply, targets
 from rlvrkit.mask.options import MaskOptions
 from rlvrkit.mask.priors import Priors
 from rlvrkit.mask.sites import Shown, Site, blanked, figures, order_sites, symbol_sites, word_sites
-from rlvrkit.latex import unbox
-from rlvrkit.mask.swaps import swap_sites
 from rlvrkit.mask.spans import StepSpan, candidates, recoverable, split_steps
+from rlvrkit.mask.swaps import swap_sites
 from rlvrkit.records import Skipped
 
 MAX_SPANS = 60  # spans tried per source before it is skipped
 PRIOR_SOURCES, PRIOR_SPANS = 400, 3  # the sample the priors are counted on: a bounded cost however long the input
-PLANS = 8  # plans of one span's family (random site orders and thinnings) before its span is given up: whether a
-# plan succeeds depends on the sites' member sets, never on which member is the truth, so retrying keeps them exchangeable
+PLANS = 8  # plans of one span's family (random site orders and thinnings) before its span is given up: whether
+# a plan succeeds depends on the sites' member sets, never on which member is the truth, so retrying keeps them alike
 DRAWS = 3  # draws of the options from one family before its span is given up (a draw with two equivalent options)
 
 
