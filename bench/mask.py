@@ -56,12 +56,14 @@ def run(name: str, n: int, mode: str) -> list[dict]:
 LIMIT = 900  # seconds one run of the race may take (main's quadratic passage search takes hours on 5 MB)
 
 
-def timed(checkout: Path, source: Path, mode: str) -> tuple[float, float]:
-    """Seconds and peak memory (MB) of `rlvr mask` from `checkout` on `source`, in a child process of its own."""
+def timed(checkout: Path, source: Path, mode: str) -> tuple[float, float, float]:
+    """Seconds, CPU seconds and peak memory (MB) of `rlvr mask` from `checkout` on `source`, in a child process of its
+    own (the CPU seconds are the fairer figure on a machine others share)."""
     script = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(time.perf_counter() - t, r.ru_utime + r.ru_stime, r.ru_maxrss / 1024)"
     )
     own = checkout / ".venv" / "bin" / "python"  # each checkout's own environment: an editable install imports its code
     python = str(own) if own.exists() else sys.executable
@@ -71,11 +73,11 @@ def timed(checkout: Path, source: Path, mode: str) -> tuple[float, float]:
             [sys.executable, "-c", script, *command], cwd=checkout, capture_output=True, text=True, timeout=LIMIT
         )
     except subprocess.TimeoutExpired:
-        return float("inf"), float("nan")
+        return float("inf"), float("inf"), float("nan")
     if done.returncode:
-        return float("nan"), float("nan")
-    seconds, peak = done.stdout.split()
-    return float(seconds), float(peak)
+        return float("nan"), float("nan"), float("nan")
+    seconds, cpu, peak = done.stdout.split()
+    return float(seconds), float(cpu), float(peak)
 
 
 def race(reference: Path, math_n: int, passages: int, big_mb: float) -> None:
@@ -93,10 +95,11 @@ def race(reference: Path, math_n: int, passages: int, big_mb: float) -> None:
         big.write_text(json.dumps({"id": "big", "text": prose}) + "\n")
         inputs.append((f"one passage of {big_mb:g} MB", big, "passage", 1))
         for label, path, mode, n in inputs:
-            (ours, ours_mb), (ref, ref_mb) = timed(ROOT, path, mode), timed(reference, path, mode)
+            (ours, ours_cpu, ours_mb), (ref, ref_cpu, ref_mb) = timed(ROOT, path, mode), timed(reference, path, mode)
             print(
-                f"{label}: ours {ours:.1f} s ({n / ours:.1f} sources/s, {ours_mb:.0f} MB), reference {ref:.1f} s "
-                f"({n / ref:.1f} sources/s, {ref_mb:.0f} MB): ours takes {ours / ref:.2f}x the reference's time"
+                f"{label}: ours {ours:.1f} s, {ours_cpu:.1f} s CPU ({n / ours_cpu:.1f} sources/CPU s), {ours_mb:.0f} MB; "
+                f"reference {ref:.1f} s, {ref_cpu:.1f} s CPU ({n / ref_cpu:.1f} sources/CPU s), {ref_mb:.0f} MB: "
+                f"ours takes {ours_cpu / ref_cpu:.2f}x the reference's CPU time"
             )
 
 

@@ -17,6 +17,7 @@ that stand towards the text around as the truth does, and the family draws from 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -64,10 +65,7 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
     derived values recomputed from their edited left side, later mentions of a changed value following it. None when
     a new value cannot be written in its place's style, or when a derivation would restate its left side."""
     edits = dict(edits)
-    derived = [(link.result.start, link) for link in links(text) if link.result.start >= after]
-    inside = [(link.result.start, link.result.end) for _, link in derived]
-    mentions = [(a, (a, b, v)) for a, b, v in number_list(text) if a >= after and _free(dict.fromkeys(inside), a, b)]
-    for _, item in sorted(derived + mentions, key=lambda pair: pair[0]):
+    for item in _following(text, after):
         if isinstance(item, Derivation):
             a, b, old = item.result.start, item.result.end, item.result.value
             new = evaluate(apply(text, edits, *item.source))
@@ -86,6 +84,15 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
         edits[(a, b)] = written
         changed.setdefault(old, new)
     return edits
+
+
+@functools.lru_cache(maxsize=1024)  # every member of every site of a span is carried through the same text
+def _following(text: str, after: int) -> tuple:
+    """What follows offset `after` in the text, in order: its derivations and the numbers it mentions outside them."""
+    derived = [(link.result.start, link) for link in links(text) if link.result.start >= after]
+    inside = dict.fromkeys((link.result.start, link.result.end) for _, link in derived)
+    mentions = [(a, (a, b, v)) for a, b, v in number_list(text) if a >= after and _free(inside, a, b)]
+    return tuple(item for _, item in sorted(derived + mentions, key=lambda pair: pair[0]))
 
 
 def _squeezed(text: str) -> str:

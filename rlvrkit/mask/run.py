@@ -40,7 +40,7 @@ from rlvrkit.mask.swaps import swap_sites
 from rlvrkit.records import Skipped
 
 MAX_SPANS = 60  # spans tried per source before it is skipped
-PRIOR_SOURCES, PRIOR_SPANS = 400, 3  # the sample the priors are counted on: a bounded cost however long the input
+PRIOR_SOURCES, PRIOR_SPANS = 250, 3  # the sample the priors are counted on: a bounded cost however long the input
 PLANS = 8  # plans of one span's family (random site orders and thinnings) before its span is given up: whether
 # a plan succeeds depends on the sites' member sets, never on which member is the truth, so retrying keeps them alike
 DRAWS = 3  # draws of the options from one family before its span is given up (a draw with two equivalent options)
@@ -68,7 +68,7 @@ def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random, priors: Priors) -
 
 def shown_of(doc: Doc, mode: str) -> Shown:
     """The n-grams a student sees of a source (the header, the problem, the text), before any span is masked."""
-    return Shown(Shown.counts(f"{HEADERS[mode]}\n{unbox(doc.problem or '')}\n{unbox(doc.text)}"), Counter(), Counter())
+    return Shown(Shown.counts(f"{HEADERS[mode]}\n{unbox(doc.problem or '')}\n{unbox(doc.text)}"))
 
 
 def _unboxed(text: str, span: StepSpan) -> tuple[int, int]:
@@ -98,8 +98,8 @@ def priors_of(docs: list[Doc], opts: MaskOptions) -> Priors:
     few spans of up to PRIOR_SOURCES sources spread evenly over the input (the same sources and spans whatever the
     order of the others, so an item depends only on its source, the seed and this sample)."""
     priors, lo_hi = Priors(), opts.steps_range
-    step = max(1, len(docs) // PRIOR_SOURCES)
-    for doc in docs[::step]:
+    n = min(len(docs), PRIOR_SOURCES)
+    for doc in (docs[i * len(docs) // n] for i in range(n)):
         rng = random.Random(f"{opts.seed}:priors:{doc.id}")
         spans = candidates(doc.text, doc.steps, *lo_hi)
         shown = shown_of(doc, opts.mode) if spans else None

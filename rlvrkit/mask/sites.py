@@ -265,12 +265,13 @@ def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: s
     crossing, own = set(), set()
     for marked in _pieces(span, footprint, edits):
         words = [t for t, _ in marked]
-        mine = [0]
-        for _, m in marked:
-            mine.append(mine[-1] + m)
-        for n in (1, 2, 3):
-            crossing |= {tuple(words[i : i + n]) for i in range(len(words) - n + 1) if mine[i + n] > mine[i]}
-        own |= {(t,) for t, m in marked if m}
+        for i, (t, m) in enumerate(marked):
+            if m:  # the n-grams that hold this token of the member's own
+                own.add((t,))
+                for n in (1, 2, 3):
+                    crossing.update(
+                        tuple(words[s : s + n]) for s in range(max(0, i - n + 1), min(i, len(words) - n) + 1)
+                    )
     seen = [g for g in crossing if g in visible]
     counts = [sum(len(g) == n for g in seen) for n in (1, 2, 3)]
     kinds = tuple(sorted(kind(int(t)) if len(t) < 30 else "long" for (t,) in own if t.isdigit()))
@@ -297,12 +298,12 @@ def _outside(span: str, footprint: list[tuple[int, int]]) -> str:
 
 class Shown:
     """The n-grams (n <= 3) of the text a student sees around one span, answering `gram in shown`: the whole
-    document's n-grams counted once (`of`), then for each span those of a window around it taken away and those of
-    the same window with the span replaced by [MASK] put back, so that a span costs its own length, not the
-    document's."""
+    document's n-grams counted once (`counts`), then for each span (`around`) those of a window around it taken away
+    and those of the same window with the span replaced by [MASK] put back, so that a span costs its own length, not
+    the document's."""
 
-    def __init__(self, total: Counter, removed: Counter, added: Counter):
-        self.total, self.removed, self.added = total, removed, added
+    def __init__(self, total: Counter, hidden: frozenset = frozenset(), extra: frozenset = frozenset()):
+        self.total, self.hidden, self.extra = total, hidden, extra
 
     @staticmethod
     def counts(text: str) -> Counter:
@@ -314,10 +315,11 @@ class Shown:
         lo, hi = max(0, start - _WINDOW), min(len(text), end + _WINDOW)
         removed = self.counts(text[lo:hi])
         added = self.counts(text[lo:start] + " [MASK] " + text[end:hi])
-        return Shown(self.total, removed, added)
+        hidden = frozenset(g for g, n in removed.items() if self.total.get(g, 0) - n + added.get(g, 0) <= 0)
+        return Shown(self.total, hidden, frozenset(g for g in added if g not in self.total))
 
     def __contains__(self, gram) -> bool:
-        return self.total[gram] - self.removed[gram] + self.added[gram] > 0
+        return (gram in self.total and gram not in self.hidden) or gram in self.extra
 
 
 _WINDOW = 64  # characters of text around a span whose n-grams change when it is masked
