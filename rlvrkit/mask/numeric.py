@@ -26,6 +26,7 @@ from fractions import Fraction
 from rlvrkit.mask.arithmetic import Derivation, evaluate, formatted, links, number_list, number_style, numbers, results
 
 Edits = dict  # (start, end) -> replacement text
+MAX_EDITS = 16  # places one member may rewrite: a slip carried further is no slip a solution makes, and work stays bounded
 SMALL = 9  # whole numbers up to this are one kind ("small"): their block is 0 … 9
 _LABEL = re.compile(
     r"(?:case|step|part|problem|figure|fig\.|equation|eq\.|lemma|theorem|example|exercise|section|chapter|page|"
@@ -63,7 +64,8 @@ def _free(edits: Edits, a: int, b: int) -> bool:
 def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
     """`edits` (changing the values in `changed`: old → new) carried forward through everything after offset `after`:
     derived values recomputed from their edited left side, later mentions of a changed value following it. None when
-    a new value cannot be written in its place's style, or when a derivation would restate its left side."""
+    a new value cannot be written in its place's style, when a derivation would restate its left side, or when more
+    than MAX_EDITS places would change."""
     edits = dict(edits)
     for item in _following(text, after):
         if isinstance(item, Derivation):
@@ -83,6 +85,8 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
             return None  # not writable, or "= x" after an x that no longer simplifies: no line a solution writes
         edits[(a, b)] = written
         changed.setdefault(old, new)
+        if len(edits) > MAX_EDITS:
+            return None
     return edits
 
 

@@ -40,6 +40,8 @@ from rlvrkit.mask.swaps import swap_sites
 from rlvrkit.records import Skipped
 
 MAX_SPANS = 60  # spans tried per source before it is skipped
+MAX_TARGETS = 40  # numbers of one span a numeric site may change (the first ones): each is carried through the span
+MAX_SPAN_CHARS = 3000  # longer spans are no step a student fills in (and would cost work out of all proportion)
 PRIOR_SOURCES, PRIOR_SPANS = 250, 3  # the sample the priors are counted on: a bounded cost however long the input
 PLANS = 8  # plans of one span's family (random site orders and thinnings) before its span is given up: whether
 # a plan succeeds depends on the sites' member sets, never on which member is the truth, so retrying keeps them alike
@@ -52,6 +54,9 @@ def rule_item(doc: Doc, opts: MaskOptions, rng: random.Random, priors: Priors) -
     spans = candidates(doc.text, doc.steps, lo, hi)
     if not spans:  # a span is never the whole text: it needs at least one step more than MIN
         return "too few steps" if len(doc.steps) <= lo else "no span with reasoning"
+    spans = [s for s in spans if s.end - s.start <= MAX_SPAN_CHARS]
+    if not spans:
+        return "steps too long"
     rng.shuffle(spans)
     shown = shown_of(doc, opts.mode)
     reason = "recoverable"
@@ -82,7 +87,7 @@ def ground_of(doc: Doc, span: StepSpan, shown: Shown, mode: str, priors: Priors)
     text = unbox(doc.text[span.start : span.end])  # as the options show it: the student compares what it sees
     steps = split_steps(text)
     found = word_sites(text, steps, mode if mode == "math" else "prose")
-    numbers = targets(text, figures(text)) if mode == "math" else []
+    numbers = targets(text, figures(text))[:MAX_TARGETS] if mode == "math" else []
     sites = symbol_sites(text, steps) + order_sites(text, steps) + found if mode == "math" else found
     sites += swaps(text, steps)
     return Ground(text, steps, sites, numbers, shown, priors)

@@ -24,7 +24,9 @@ from rlvrkit.mask.arithmetic import links, math_regions, numbers, prose, results
 
 _ABBREVIATIONS = frozenset("e.g i.e etc vs cf fig eq approx mr mrs dr st no ca".split())
 _STARTS = re.compile(r"\s+(?=[A-Z0-9$\\(\"'\u201c]|$)")
-_NEW_LINE = re.compile(r"[ \t]*\n\s*(?=[A-Z0-9])|[ \t]*\n[ \t]*\n\s*")
+_NEW_LINE = re.compile(  # starting only where a run of blanks starts: linear on a run of a megabyte (math blanked)
+    r"(?<![ \t])[ \t]*\n\s*(?=[A-Z0-9])|(?<![ \t])[ \t]*\n[ \t]*\n\s*"
+)
 _RELATION = re.compile(r"=|<|>|\\le|\\ge|\\neq?\b|\\approx|\\equiv|\\implies|\\Rightarrow|\\iff|\\sim|\\cong|\\mid")
 _CONNECTIVE = re.compile(
     r"\b(?:therefore|thus|hence|so|since|because|gives?|giving|implies|imply|means|follows|get|gets|find|obtain|"
