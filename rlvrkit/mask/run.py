@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from rlvrkit.errors import BadInput
 from rlvrkit.jsonl import Source, check_streams, streams
 from rlvrkit.latex import unbox
 from rlvrkit.mask.distractors import Distractor
@@ -200,16 +201,36 @@ def describe(tally: Yield, sources: int) -> list[str]:
     return lines
 
 
+class InputRefused(Exception):
+    """A bad line, found while the whole input is read: raised through the output's stream so that the output is
+    discarded (an -o file left as it was), then raised again as the BadInput it carries."""
+
+    def __init__(self, failure: BadInput):
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 def run_mask(source: Source, output: str, opts: MaskOptions, log) -> None:
-    """`rlvr mask`: every source record of `source` read, then its item (if it yields one) written to `output`."""
+    """`rlvr mask`: every source record of `source` read, then its item (if it yields one) written to `output`. A bad
+    line refuses the whole input before anything is written (unless --on-error skip): one line, exit 2, the output
+    left as it was."""
     check_streams(source, output)
     model = None
     if opts.llm is not None:
         from rlvrkit.llm import LocalModel
 
         model = LocalModel(opts.llm, opts.llm_max_tokens, log)
+    try:
+        _mask_streams(source, output, opts, log, model)
+    except InputRefused as refused:
+        raise refused.failure from None
+
+
+def _mask_streams(source: Source, output: str, opts: MaskOptions, log, model) -> None:
     with streams(source, output, check=check_source(opts.mode), log=log) as (records, out):
         docs = [doc_of(rec, opts.mode) for rec in records]
+        if records.failure is not None:  # the whole input is read before the first item: refuse it all
+            raise InputRefused(records.failure)
         tally = Yield()
         proposals = None
         if model is not None:
