@@ -26,7 +26,9 @@ from fractions import Fraction
 from rlvrkit.mask.arithmetic import Derivation, evaluate, formatted, links, number_list, number_style, numbers, results
 
 Edits = dict  # (start, end) -> replacement text
-MAX_EDITS = 16  # places one member may rewrite: a slip carried further is no slip a solution makes, and work stays bounded
+MAX_EDITS = (
+    16  # places one member may rewrite: a slip carried further is no slip a solution makes, and work stays bounded
+)
 SMALL = 9  # whole numbers up to this are one kind ("small"): their block is 0 … 9
 _LABEL = re.compile(
     r"(?:case|step|part|problem|figure|fig\.|equation|eq\.|lemma|theorem|example|exercise|section|chapter|page|"
