@@ -97,7 +97,8 @@ def race(reference: Path, math_n: int, passages: int, big_mb: float) -> None:
         for label, path, mode, n in inputs:
             (ours, ours_cpu, ours_mb), (ref, ref_cpu, ref_mb) = timed(ROOT, path, mode), timed(reference, path, mode)
             print(
-                f"{label}: ours {ours:.1f} s, {ours_cpu:.1f} s CPU ({n / ours_cpu:.1f} sources/CPU s), {ours_mb:.0f} MB; "
+                f"{label}: ours {ours:.1f} s, {ours_cpu:.1f} s CPU ({n / ours_cpu:.1f} sources/CPU s), "
+                f"{ours_mb:.0f} MB; "
                 f"reference {ref:.1f} s, {ref_cpu:.1f} s CPU ({n / ref_cpu:.1f} sources/CPU s), {ref_mb:.0f} MB: "
                 f"ours takes {ours_cpu / ref_cpu:.2f}x the reference's CPU time"
             )

@@ -5,7 +5,8 @@ are money, the calculator notes ``<<48/2=24>>`` are the math. `evaluate` compute
 + - \\cdot \\times * / \\div, ``\\frac{a}{b}``, brackets, small integer powers and square roots of perfect squares,
 exactly (`Fraction`), or gives None for anything else (a variable, a function, a relation) and for anything whose
 size could explode: a number of more than 40 digits, brackets or roots nested more than 40 deep, a value past 140
-bits, an exponent past 64 (all refused before they are computed, so hostile text costs time linear in its length). `literal` reads a part of
+bits, an exponent past 64 (all refused before they are computed, so hostile text costs time linear in its length).
+`literal` reads a part of
 an equation chain that is just a number (``400``, ``-1.5``, ``\\dfrac{7}{20}``, ``\\boxed{17}``, ``12\\text{ cm}``) and
 `formatted` writes a new value in the same style. `links` finds the numbers an equation derives (``20\\cdot20 = 400``).
 Nothing here needs sympy: the numbers a distractor changes are rationals, and a chain that is not plain arithmetic is

@@ -157,9 +157,9 @@ _TIGHT = re.compile(r"(?:\\cdot|\\times|\*|/|\^|\\div)\s*$")  # an operand bound
 
 
 def order_sites(span: str, steps: list[tuple[int, int]]) -> list[Site]:
-    """One site per subtraction, division, fraction or power of two numbers in the span's math whose operands can change
-    places (10 − 3 and 3 − 10, \\frac{3}{4} and \\frac{4}{3}, 2^{5} and 5^{2}), carried forward: the same symbols in another order,
-    a classic slip that a bag of words cannot see."""
+    """One site per subtraction, division, fraction or power of two numbers in the span's math whose operands can
+    change places (10 − 3 and 3 − 10, \\frac{3}{4} and \\frac{4}{3}, 2^{5} and 5^{2}), carried forward: the same
+    symbols in another order, a classic slip that a bag of words cannot see."""
     if "<<" in span:
         return []
     out = []
@@ -259,8 +259,8 @@ def _pieces(span: str, footprint: list[tuple[int, int]], edits: Edits) -> list[l
 
 def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: set, rest: set) -> tuple:
     """How a member stands towards the text around it: how many of the 1-, 2- and 3-grams of words and symbols it
-    makes across the footprint are in the visible text, how many of its own words and symbols are in the rest of the span, and the
-    kinds of the numbers it writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round or small
+    makes across the footprint are in the visible text, how many of its own words and symbols are in the rest of the
+    span, and the kinds of the numbers it writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round or small
     where a wrong one does not)."""
     crossing, own = set(), set()
     for marked in _pieces(span, footprint, edits):

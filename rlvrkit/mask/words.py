@@ -72,9 +72,12 @@ any   place  upward downward
 any   place  horizontal vertical
 any   place  horizontally vertically
 any   place  clockwise counterclockwise
-any   place  left right                         | after=the|its|their|to|his|her|our; not_follows=angle|angles|triangle|triangles|angled|hand|of
-any   place  above below                        | not_after=as|shown|see|listed|described|given|discussed|mentioned|the; word_follows
-any   place  before after                       | not_after=as|shortly|soon|long|ever|than|day|year|the; not_follows=all|long|that; word_follows
+any   place  left right                         | after=the|its|their|to|his|her|our; not_follows=angle|angles|
+                                                 triangle|triangles|angled|hand|of
+any   place  above below                        | not_after=as|shown|see|listed|described|given|discussed|mentioned|
+                                                 the; word_follows
+any   place  before after                       | not_after=as|shortly|soon|long|ever|than|day|year|
+                                                 the; not_follows=all|long|that; word_follows
 any   place  north south                        | lower
 any   place  east west                          | lower
 any   sign   positive negative                  | not_after=false|true
@@ -94,8 +97,10 @@ prose sign   cation anion
 prose sign   cations anions
 prose sign   exothermic endothermic
 prose sign   oxidizing reducing                 | follows=agent|agents
-prose sign   oxidation reduction                | follows=reaction|reactions|state|states|number|numbers|potential|potentials|half-reaction
-prose sign   acidic basic                       | follows=solution|solutions|conditions|environment|environments|medium|pH|side
+prose sign   oxidation reduction                | follows=reaction|reactions|state|states|number|numbers|potential|
+                                                 potentials|half-reaction
+prose sign   acidic basic                       | follows=solution|solutions|conditions|environment|environments|
+                                                 medium|pH|side
 prose sign   hydrophobic hydrophilic
 prose sign   aerobic anaerobic
 prose sign   prokaryotic eukaryotic
@@ -110,25 +115,34 @@ prose sign   electric magnetic                  | follows=field|fields|force|for
 prose sign   conductor insulator
 prose sign   conductors insulators
 prose sign   stable unstable
-prose sign   visible invisible                  | not_follows=light|spectrum|wavelengths|wavelength|region|band|range|radiation
+prose sign   visible invisible                  | not_follows=light|spectrum|wavelengths|wavelength|region|band|
+                                                 range|radiation
 prose sign   transparent opaque
 prose sign   endergonic exergonic
 prose sign   hypertonic hypotonic
-prose sign   saturated unsaturated               | follows=fat|fats|fatty|hydrocarbon|hydrocarbons|solution|solutions|bond|bonds
-prose kind   proton neutron electron            | not_follows=configuration|configurations|cloud|clouds|pair|pairs|shell|shells|density|domain|domains|microscope|microscopy|microscopes|transport|affinity|orbital|orbitals|gun|beam|spin
+prose sign   saturated unsaturated               | follows=fat|fats|fatty|hydrocarbon|hydrocarbons|solution|
+                                                 solutions|bond|bonds
+prose kind   proton neutron electron            | not_follows=configuration|configurations|cloud|clouds|pair|pairs|
+                                                 shell|shells|density|domain|domains|microscope|microscopy|
+                                                 microscopes|transport|affinity|orbital|orbitals|gun|beam|spin
 prose kind   protons neutrons electrons
 prose kind   solids liquids gases
 prose kind   bacteria viruses fungi
 prose kind   bacterial viral fungal
-prose kind   alpha beta gamma                   | follows=particle|particles|decay|radiation|ray|rays|emission|emitter|emitters
-prose kind   ionic covalent metallic            | follows=bond|bonds|bonding|compound|compounds|solid|solids|character|crystal|crystals
+prose kind   alpha beta gamma                   | follows=particle|particles|decay|radiation|ray|rays|emission|
+                                                 emitter|emitters
+prose kind   ionic covalent metallic            | follows=bond|bonds|bonding|compound|compounds|solid|solids|
+                                                 character|crystal|crystals
 math  math   numerator denominator
 math  math   numerators denominators
 math  math   sum product                        | follows=of|is
-math  math   even odd                           | follows=number|numbers|integer|integers|digit|digits|function|functions|power|powers|divisors|multiple|multiples|exponent|exponents|terms|positions|places|,|.
+math  math   even odd                           | follows=number|numbers|integer|integers|digit|digits|function|
+                                                 functions|power|powers|divisors|multiple|multiples|exponent|
+                                                 exponents|terms|positions|places|,|.
 math  math   prime composite                    | follows=number|numbers|integer|integers|,|.
 math  math   rational irrational
-math  math   real imaginary                     | follows=number|numbers|part|parts|root|roots|solution|solutions|value|values|coefficients|axis|zero|zeros
+math  math   real imaginary                     | follows=number|numbers|part|parts|root|roots|solution|solutions|
+                                                 value|values|coefficients|axis|zero|zeros
 math  math   convex concave
 math  math   finite infinite
 math  math   finitely infinitely
@@ -185,7 +199,9 @@ def _parse(line: str) -> WordSet:
     return WordSet(tuple(m.replace("_", " ") for m in members), text, cls, **found)
 
 
-SETS: tuple[WordSet, ...] = tuple(_parse(line) for line in SETS_TEXT.strip().splitlines())
+SETS: tuple[WordSet, ...] = tuple(  # a line ending in "|" goes on in the next
+    _parse(line) for line in re.sub(r"\|\n\s+", "|", SETS_TEXT).strip().splitlines()
+)
 MEMBER: dict[str, WordSet] = {m.lower(): s for s in SETS for m in s.members}
 assert len(MEMBER) == sum(len(s.members) for s in SETS), "a word is in two sets"
 WORD = re.compile(
