@@ -260,8 +260,8 @@ def _pieces(span: str, footprint: list[tuple[int, int]], edits: Edits) -> list[l
 def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: set, rest: set) -> tuple:
     """How a member stands towards the text around it: how many of the 1-, 2- and 3-grams of words and symbols it
     makes across the footprint are in the visible text, how many of its own words and symbols are in the rest of the
-    span, and the kinds of the numbers it writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round or small
-    where a wrong one does not)."""
+    span, and the kinds of the numbers it writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round
+    or small where a wrong one does not)."""
     crossing, own = set(), set()
     for marked in _pieces(span, footprint, edits):
         words = [t for t, _ in marked]
