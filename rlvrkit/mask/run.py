@@ -2,18 +2,18 @@
 
 A source is a prompt record with a reference `solution` (the default, math mode: `prompt` is the problem) or a `text`
 passage (``--mode passage``). Its text is cut into steps (`spans.split_steps`); a span of several steps that carries
-reasoning is hidden behind [MASK] (`spans`), and the student picks it back out of `options` options: the span itself
-and options−1 wrong ones (`distractors`), shuffled from --seed so the correct letter is uniform. The item is a
+reasoning is hidden behind [MASK] (`spans`), and the student picks it back out of `options` options drawn from a
+family of versions of the span in which the truth is one member like any other (rlvrkit.mask.family: sites from
+rlvrkit.mask.sites, numeric, words and swaps), shuffled from --seed so the correct letter is uniform. The item is a
 prompt record of task mcq, `rlvr verify` scores the letter:
 
-    {"id": "<source id>/mask", "prompt": "<the paper's student prompt, options last>", "system": SYSTEM,
+    {"id": "<source id>/mask-<hash>", "prompt": "<the paper's student prompt, options last>", "system": SYSTEM,
      "answer": "C", "task": "mcq", "meta": {"source": …, "span": …, "options": [9 texts], "distractors":
-     {"A": {"how": "numeric", "what": "400 -> 401 (off by one)"}, …}, "mode": "math"}, …the source's other fields}
+     {"A": {"how": "numeric+swap", "what": "400 -> 300; sun … earth -> earth … sun"}, …}, "mode": "math"}, …}
 
-Spans are tried in random order until one gives enough distractors: perturbations of the span first, then at most
-`max_borrowed` spans of other documents of the same subject. A source where no span gives options−1 good distractors
-is skipped and counted by reason, never padded. The borrowed spans need the other documents, so the whole input is
-read before the first item is written.
+Spans are tried in random order until one's family reaches the options; a source where none does is skipped and
+counted by reason, never padded. The priors of the members (rlvrkit.mask.priors) are counted over the input, so the
+whole input is read before the first item is written, and a bad line refuses it all before anything is.
 
 With --llm the model proposes the span and ten or more distractors first (rlvrkit.mask.llm); what it proposes
 passes the same rules or the rule-based item is made instead (counted).
