@@ -45,7 +45,7 @@ from rlvrkit.records import Skipped
 MAX_SPANS = 60  # spans tried per source before it is skipped
 MAX_TARGETS = 40  # numbers of one span a numeric site may change (the first ones): each is carried through the span
 MAX_SPAN_CHARS = 3000  # longer spans are no step a student fills in (and would cost work out of all proportion)
-PRIOR_SOURCES, PRIOR_SPANS = 250, 3  # the sample the priors are counted on: a bounded cost however long the input
+PRIOR_SOURCES, PRIOR_SPANS = 2000, 3  # the sample the priors are counted on: a bounded cost however long the input
 PLANS = 8  # plans of one span's family (random site orders and thinnings) before its span is given up: whether
 # a plan succeeds depends on the sites' member sets, never on which member is the truth, so retrying keeps them alike
 DRAWS = 3  # draws of the options from one family before its span is given up (a draw with two equivalent options)

@@ -41,7 +41,12 @@ _NOT_NOUN = frozenset(
     "below one two three only rest remaining average opposite majority number amount use case end beginning way "
     "fact result order sum part basis presence absence".split()
 )
-_LIST = re.compile(r"\s*(?:,|,?\s*(?:and|or|nor))\s*(?:the|its|their|this|these|those)\s*$")
+_FUNCTION_WORDS = frozenset(re.sub(r"\(\?[^)]*\)|[()?:]", "", _BOUNDARY).replace("|", " ").split()) | {
+    "and",
+    "or",
+    "nor",
+}
+_LIST = re.compile(r"\s*(?:,|,?\s*(?:and|or|nor))\s*(?:(?:the|its|their|this|these|those)\s*)?$")
 
 
 def swap_sites(text: str, steps: list[tuple[int, int]]) -> list[tuple[int, tuple[Edits, ...], tuple[str, ...]]]:
@@ -73,6 +78,7 @@ def _nouns(text: str, steps: list[tuple[int, int]], pattern: re.Pattern) -> list
     """The nouns of the text a swap site exchanges, first ones first: a noun met twice is none, nor the second of
     two in a list."""
     found = [m for a, b in steps for m in pattern.finditer(text, a, b) if _noun_phrase(_bare(m.group(1)))]
+    found = [m for m in found if not _verb_after_singular(text, m)]
     counts: dict[str, int] = {}
     for m in found:
         counts[m.group(1)] = counts.get(m.group(1), 0) + 1
@@ -91,6 +97,15 @@ def _plural(phrase: str) -> bool:
     return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ys"))
 
 
+def _verb_after_singular(text: str, m: re.Match) -> bool:
+    """ "a quarter weighs", "this pulse travels": a singular determiner before words whose last ends in -s is a noun
+    and its verb, not one noun phrase."""
+    words = m.group(1).split()
+    determiner = text[max(0, m.start() - 6) : m.start(1)].split()[-1:] or [words[0]]
+    singular = determiner[0].lower() in ("a", "an", "this", "each", "every") or words[0] in ("a", "an")
+    return singular and len(_bare(m.group(1))) > 1 and _plural(words[-1])
+
+
 def _bare(phrase: str) -> list[str]:
     """The words of a noun phrase, its article left out."""
     words = phrase.split()
@@ -101,5 +116,7 @@ def _noun_phrase(words: list[str]) -> bool:
     """Whether the words after "the" read as a noun phrase: no adjective-like or quantity word first, the last no
     participle or adverb, the ones before it no verb in -s ("the sun rises")."""
     if words[0] in _NOT_NOUN or words[-1] in _NOT_NOUN or words[-1].endswith(("ed", "ly", "ing")):
+        return False
+    if words[-1] in _FUNCTION_WORDS:  # "a proton and a neutron": "and" is no noun
         return False
     return all(not _plural(w) and not w.endswith("ly") and w not in ("and", "or", "but") for w in words[:-1])
