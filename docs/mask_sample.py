@@ -90,8 +90,8 @@ def main() -> None:
         "# `rlvr mask`: yield, shortcut audit and a read sample",
         "",
         f"Written by `docs/mask_sample.py` (--math {args.math} --seed {args.seed}). Each audit row is a rule that "
-        "never reads the question picking an option (bench/shortcuts.py: ties share the credit; the bag of words and the "
-        "structure model are trained on half the items and scored on the other half). Chance is 1/9.",
+        "never reads the question picking an option (bench/shortcuts.py: ties share the credit; the bag of words "
+        "and the structure model are trained on half the items and scored on the other half). Chance is 1/9.",
         "",
         *section(f"MATH solutions (the first {args.math} of math_train.jsonl)", math_out, math_said, audit(math_out)),
         *section("OpenStax passages (all 400 of passages.jsonl)", pass_out, pass_said, audit(pass_out)),
