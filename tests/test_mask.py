@@ -212,7 +212,7 @@ def test_items_from_textbook_passages(passage_run):
 # What the audit allows on the module's samples: chance is 1/9 = 11.1%. Main's old generator (one-token edits of the
 # truth) gave 95.7% (MATH) and 91.7% (passages) to the similarity rule over words, 100% over characters, on these
 # very samples (its output audited by hand); bench figures for these items on 2000 MATH solutions and 400 passages:
-# every rule <= 17.2%. The bound leaves room for the noise of ~60 items.
+# every rule <= 17.6% (docs/mask-sample.md). The bound leaves room for the noise of ~60 items.
 AUDIT_BOUND = 0.27
 
 
