@@ -1,9 +1,12 @@
 """What `rlvr mask` yields on the real data, how fast, and how a model that cannot read the items does on them.
 
-    python bench/mask.py [--math 12000] [--passages 400] [--model DIR] [--items 500]
+    python bench/mask.py [--math 12000] [--passages 400] [--reference DIR] [--big-mb 1] [--model DIR] [--items 500]
 
 1. Items from MATH training solutions and from the OpenStax passages (../shared/data): the share of sources that
    yield an item and every skip reason, the distractor kinds, items per second (the rules alone, in process).
+   With --reference (a checkout of main, say ../main), the same inputs through both checkouts' `rlvr mask`, each in
+   its own process, same run: seconds, sources/s and peak memory side by side, and the ratio; then one passage of
+   --big-mb megabytes of prose (the passages repeated), which a quadratic sentence search cannot finish.
 2. The correct letters of the MATH run against a uniform distribution: the chi-square statistic (8 degrees of
    freedom: 26.1 is the 0.001 critical value).
 3. With --model (say the tiny model, `rlvr init-model --tiny DIR`): its accuracy on the items with the shortest
@@ -48,6 +51,57 @@ def run(name: str, n: int, mode: str) -> list[dict]:
     print(f"{name} ({mode}): " + "; ".join(describe(tally, len(rows))))
     print(f"  {len(rows) / seconds:.0f} sources/s, {len(out) / seconds:.0f} items/s")
     return out
+
+
+LIMIT = 900  # seconds one run of the race may take (main's quadratic passage search takes hours on 5 MB)
+
+
+def timed(checkout: Path, source: Path, mode: str) -> tuple[float, float, float]:
+    """Seconds, CPU seconds and peak memory (MB) of `rlvr mask` from `checkout` on `source`, in a child process of its
+    own (the CPU seconds are the fairer figure on a machine others share)."""
+    script = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(time.perf_counter() - t, r.ru_utime + r.ru_stime, r.ru_maxrss / 1024)"
+    )
+    own = checkout / ".venv" / "bin" / "python"  # each checkout's own environment: an editable install imports its code
+    python = str(own) if own.exists() else sys.executable
+    command = [python, "-m", "rlvrkit.commands.cli", "mask", "-i", str(source), "--mode", mode]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *command], cwd=checkout, capture_output=True, text=True, timeout=LIMIT
+        )
+    except subprocess.TimeoutExpired:
+        return float("inf"), float("inf"), float("nan")
+    if done.returncode:
+        return float("nan"), float("nan"), float("nan")
+    seconds, cpu, peak = done.stdout.split()
+    return float(seconds), float(cpu), float(peak)
+
+
+def race(reference: Path, math_n: int, passages: int, big_mb: float) -> None:
+    """Ours against the reference checkout on the same inputs, same run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = []
+        for name, n, mode in (("math_train.jsonl", math_n, "math"), ("passages.jsonl", passages, "passage")):
+            path = Path(tmp) / name
+            with open(DATA / name) as f:
+                path.write_text("".join(itertools.islice(f, n)))
+            inputs.append((f"{name} ({n})", path, mode, n))
+        texts = [json.loads(line)["text"] for line in open(DATA / "passages.jsonl")]
+        prose = "\n\n".join(itertools.islice(itertools.cycle(texts), int(big_mb * 1e6 / 600) + 1))[: int(big_mb * 1e6)]
+        big = Path(tmp) / "big.jsonl"
+        big.write_text(json.dumps({"id": "big", "text": prose}) + "\n")
+        inputs.append((f"one passage of {big_mb:g} MB", big, "passage", 1))
+        for label, path, mode, n in inputs:
+            (ours, ours_cpu, ours_mb), (ref, ref_cpu, ref_mb) = timed(ROOT, path, mode), timed(reference, path, mode)
+            print(
+                f"{label}: ours {ours:.1f} s, {ours_cpu:.1f} s CPU ({n / ours_cpu:.1f} sources/CPU s), "
+                f"{ours_mb:.0f} MB; "
+                f"reference {ref:.1f} s, {ref_cpu:.1f} s CPU ({n / ref_cpu:.1f} sources/CPU s), {ref_mb:.0f} MB: "
+                f"ours takes {ours_cpu / ref_cpu:.2f}x the reference's CPU time"
+            )
 
 
 def chi_square(out: list[dict]) -> None:
@@ -108,9 +162,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--math", type=int, default=12000, help="MATH training solutions to mask")
     parser.add_argument("--passages", type=int, default=400, help="OpenStax passages to mask")
+    parser.add_argument("--reference", type=Path, help="a checkout to race on the same inputs (say ../main)")
+    parser.add_argument("--big-mb", type=float, default=1.0, help="megabytes of the one-passage input of the race")
     parser.add_argument("--model", help="a model folder to measure on the items (e.g. the tiny model)")
     parser.add_argument("--items", type=int, default=500, help="items the model is forced to choose on")
     args = parser.parse_args()
+    if args.reference:
+        race(args.reference.resolve(), args.math, args.passages, args.big_mb)
+        return
     math_items = run("math_train.jsonl", args.math, "math")
     run("passages.jsonl", args.passages, "passage")
     chi_square(math_items)

@@ -61,17 +61,6 @@ def mask(
             rich_help_panel=ITEMS,
         ),
     ] = D.n_options,
-    max_borrowed: Annotated[
-        int,
-        typer.Option(
-            "--max-borrowed",
-            min=0,
-            metavar="N",
-            help="At most N distractors are spans of other documents of the same subject; the rest perturb the "
-            "hidden span itself.",
-            rich_help_panel=ITEMS,
-        ),
-    ] = D.max_borrowed,
     seed: in_panel(Seed, ITEMS) = D.seed,
     llm: Llm = D.llm,
     llm_max_tokens: LlmMaxTokens = D.llm_max_tokens,
@@ -95,15 +84,18 @@ def mask(
     carries reasoning (equations, derived values, connectives), is neither the
     whole text nor the final answer alone, and cannot be read off the text around
     it, is replaced by [MASK]. The item (task mcq) asks for it among --options
-    options: the span and distractors made by rule, shuffled from --seed so the
-    correct letter is uniform: values the span derives miscomputed and carried
-    forward, operators, relations and words swapped (never into an equivalent
-    statement), and at most --max-borrowed spans of other documents of the same
-    subject. The prompt is the paper's student prompt, options last; answer is the
-    letter; meta holds source, span, options and how each distractor was made.
-    Sources that cannot give enough distinct distractors are skipped and counted
-    by reason on stderr, never padded. The whole input is read first (the borrowed
-    spans come from it).
+    options drawn from a family of versions of the span in which the truth is one
+    member like any other: numbers the span states moved within their block (a
+    derived value carried forward), operators, relations and words exchanged
+    (never into an equivalent statement), operands and nouns put in another
+    order. No rule that reads only the options finds the truth more often than
+    chance (bench/shortcuts.py audits it). The options are shuffled from --seed
+    so the correct letter is uniform; the id names the item (source, span,
+    options, seed). The prompt is the paper's student prompt, options last;
+    answer is the letter; meta holds source, span, options and how each option
+    was made. Sources that cannot give enough options are skipped and counted by
+    reason on stderr, never padded. The whole input is read first: a bad line
+    refuses it all before anything is written (unless --on-error skip).
 
     With --llm the model proposes the span and ten or more distractors (JSON in
     <answer> tags, the paper's pipeline); a proposal that breaks any rule falls back

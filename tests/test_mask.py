@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import random
@@ -9,15 +10,19 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-from conftest import DATA, heavy_imports, jsonl, read_jsonl, rlvr, shell
+from conftest import DATA, ROOT, heavy_imports, jsonl, read_jsonl, rlvr, shell
 
 from rlvrkit.mask.arithmetic import evaluate, formatted, links, literal
-from rlvrkit.mask.distractors import admissible, equivalent, numeric, swaps
+from rlvrkit.mask.distractors import admissible, equivalent
+from rlvrkit.mask.family import Family, draw
 from rlvrkit.mask.items import HEADERS, Doc, doc_of, shown
 from rlvrkit.mask.llm import llm_item
+from rlvrkit.mask.numeric import apply, members, targets
 from rlvrkit.mask.options import LETTERS, MaskOptions
 from rlvrkit.mask.run import Yield, items
+from rlvrkit.mask.sites import figures, order_sites, symbol_sites
 from rlvrkit.mask.spans import candidates, recoverable, split_steps, squeeze
+from rlvrkit.mask.swaps import swap_sites
 
 LAMPS = (
     r"There are $\binom{6}{3}=20$ ways to arrange the lamps, giving $20\cdot20=400$ total outcomes. "
@@ -39,10 +44,28 @@ def made(rows: list[dict], mode: str = "math", **kw) -> tuple[list[dict], Yield]
     return list(items(docs, MaskOptions(mode=mode, **kw), tally)), tally
 
 
+MATH_SAMPLE, PASSAGE_SAMPLE = 100, 100  # sources of the module's runs: a few seconds each
+
+
 @pytest.fixture(scope="module")
 def math_run():
-    """Items from 400 MATH training solutions, and the counts of the run."""
-    return made(sources("math_train.jsonl", 400))
+    """Items from MATH_SAMPLE MATH training solutions, and the counts of the run."""
+    return made(sources("math_train.jsonl", MATH_SAMPLE))
+
+
+@pytest.fixture(scope="module")
+def passage_run():
+    """Items from PASSAGE_SAMPLE OpenStax passages (every fourth: all four subjects), and the rows they came from."""
+    rows = sources("passages.jsonl", 4 * PASSAGE_SAMPLE)[::4]
+    return *made(rows, mode="passage"), rows
+
+
+def shortcuts():
+    """bench/shortcuts.py, the content-blind audit."""
+    spec = importlib.util.spec_from_file_location("shortcuts", ROOT / "bench" / "shortcuts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # -- the pieces ------------------------------------------------------------------------------------------------------
@@ -63,29 +86,66 @@ def test_exact_arithmetic_and_literals():
     ]
 
 
+def values_of(span: str, number: str) -> tuple[list[str], list[str]]:
+    """The member values of the numeric site at the first `number` of the span, and each member's text."""
+    target = min((t for t in targets(span, figures(span)) if span[t.start : t.end] == number), key=lambda t: t.start)
+    values, edits = members(span, target)
+    return [str(v) for v in values], [apply(span, e) for e in edits]
+
+
 def test_a_miscomputed_value_is_carried_forward():
-    found = numeric(LAMPS, stated={6, 3})
-    texts = [d.text for d in found]
-    # 400 -> 399 changes the total and the probability computed from it, in the same style
-    assert any(r"$20\cdot20=399$" in t and r"$\dfrac{140}{399}=\dfrac{20}{57}$" in t for t in texts)
-    # 400 -> 401 would leave "140/401 = 140/401", a line no solution writes: not made
-    assert not any("401" in t for t in texts)
-    assert any(r"\dfrac{140}{400}=\dfrac{20}{7}" in t for t in texts)
-    assert all(squeeze(t) != squeeze(LAMPS) for t in texts) and {d.how for d in found} == {"numeric"}
-    # a value the context states is never the one changed (it would give the distractor away)
-    assert not any(d.what.startswith("20 ->") for d in numeric(LAMPS, stated={20}))
-    assert any(d.what.startswith("20 ->") for d in found)
+    values, texts = values_of(LAMPS, "400")
+    # the block of a round number: its kind only (hundreds), the truth one of them, not their centre
+    assert values[0] == "400" and sorted(values, key=int) == [str(100 * k) for k in range(1, 10)]
+    # 400 -> 200 changes the total and the probability computed from it, in the same style
+    assert r"$20\cdot20=200$ total outcomes. The probability is $\dfrac{140}{200}=\dfrac{7}{10}$." in texts[2]
+    assert texts[0] == LAMPS and len({squeeze(t) for t in texts}) == 9
+    # a fraction's block keeps its denominator and lowest terms: an unreduced truth would stand out
+    assert values_of(LAMPS, r"\dfrac{7}{20}")[0] == ["7/20", "1/20", "3/20", "9/20"]
+    # a small number's block is 0 … 9 whatever the truth: the truth is at a random rank, not the median
+    assert sorted(values_of(LAMPS, "6")[0], key=int) == [str(k) for k in range(10)]
 
 
-def test_swaps_change_the_meaning_never_only_the_form():
+def test_symbol_sites_change_the_meaning_never_only_the_form():
     span = r"We get $2\cdot2=4$, and since $x+3>0$ the function increases."
-    found = {d.what: d.text for d in swaps(span)}
-    assert r"\cdot -> +" not in found  # 2+2 = 4 is still true: an equivalent rewriting is never made
-    assert "$x+3<0$" in found["> -> <"] and "$x-3>0$" in found["+ -> -"]
-    assert "function decreases" in found["increases -> decreases"]
+    sites = {s.kind: s for s in symbol_sites(span, [(0, len(span))])}
+    assert set(sites) == {"operator", "relation"}  # 2+2 = 4 is still true: \cdot is no site here
+    assert [apply(span, e) for e in sites["relation"].members][1].endswith("since $x+3<0$ the function increases.")
+    assert [apply(span, e) for e in sites["operator"].members][1].startswith(r"We get $2\cdot2=4$, and since $x-3>0$")
+    order = order_sites(r"So $2^{5} = 32$ and $10-3=7$.", [(0, 30)])
+    assert [s.names for s in order] == [("2^{5}", "5^{2}"), ("10-3", "3-10")]
+    assert "5^{2} = 25" in apply(r"So $2^{5} = 32$ and $10-3=7$.", order[0].members[1])  # carried forward
     assert equivalent("$a+b=c$", "$b+a=c$") and equivalent("so $x=0.5$", r"so $x=\frac{1}{2}$")
     assert not equivalent("$x<3$", "$x>3$") and not equivalent("it increases", "it decreases")
     assert not admissible("$b + a = c$", "$a+b=c$", []) and not admissible("$x<4$", "$x<3$", ["$x < 4$"])
+
+
+def test_swap_sites_hold_every_order_of_the_same_nouns():
+    text = "Light travels from the sun to the earth through the air."
+    sites = swap_sites(text, split_steps(text))
+    assert [names for _, _, names in sites] == [
+        ("sun … earth … air", "sun … air … earth", "earth … sun … air", "earth … air … sun")
+        + ("air … sun … earth", "air … earth … sun")
+    ]
+    texts = [apply(text, e) for e in sites[0][1]]
+    assert texts[0] == text and texts[2] == "Light travels from the earth to the sun through the air."
+    assert sorted(texts[0].replace(".", " ").split()) == sorted(
+        texts[5].replace(".", " ").split()
+    )  # the same words: no count tells the truth apart
+    assert swap_sites("The proton and the electron attract.", [(0, 36)]) == []  # a list: its order says nothing
+    assert swap_sites("A cell has a nucleus, and the cells of the plant divide.", [(0, 56)]) == []  # one number
+    assert swap_sites("The sample of the sample is the same.", [(0, 37)]) == []  # a noun met twice is none
+
+
+def test_the_options_are_a_uniform_draw_from_a_symmetric_family():
+    """Given the family, every member is drawn as often: the truth is one member like the others."""
+    sites = tuple(symbol_sites(r"So $a+b>c$ and $d-e<f$.", [(0, 24)]))
+    family = Family(sites)
+    assert family.size == 3 * 2 * 3 * 2
+    rng, counts = random.Random(0), Counter()
+    for _ in range(3000):
+        counts.update(draw(family, 9, rng)[1:])
+    assert len(counts) == family.size - 1 and max(counts.values()) / min(counts.values()) < 1.4
 
 
 def test_spans_keep_the_rules():
@@ -116,7 +176,9 @@ def assert_item(item: dict) -> None:
     assert set(meta["distractors"]) == set(LETTERS[:9]) - {item["answer"]}
     lines = item["prompt"].splitlines()
     assert lines[-9:] == [f"({LETTERS[i]}) {o}" for i, o in enumerate(options)] and lines[-10] == "Options:"
-    assert item["prompt"].count("[MASK]") == 3 and item["id"] == f"{meta['source']}/mask"  # 2 in the instruction
+    assert item["prompt"].count("[MASK]") == 3 and item["id"].startswith(
+        f"{meta['source']}/mask-"
+    )  # 2 in the instruction
 
 
 def test_items_from_math_solutions(math_run):
@@ -125,32 +187,51 @@ def test_items_from_math_solutions(math_run):
         assert_item(item)
         assert item["prompt"].startswith(HEADERS["math"]) and "\nQuestion:\n" in item["prompt"]
         assert item["subject"] and "solution" not in item  # the source's other fields pass, the solution does not
-    assert counts.items == len(out) and len(out) + sum(counts.skipped.values()) == 400
-    assert 0.5 < len(out) / 400 < 1  # measured: 71% of MATH solutions yield an item
-    hows = Counter(d["how"] for item in out for d in item["meta"]["distractors"].values())
-    assert {"numeric", "operator", "word", "borrowed"} <= set(hows)
-    assert all(
-        sum(d["how"] == "borrowed" for d in item["meta"]["distractors"].values()) <= 3 for item in out
-    )  # --max-borrowed
+    assert counts.items == len(out) and len(out) + sum(counts.skipped.values()) == MATH_SAMPLE
+    assert 0.5 < len(out) / MATH_SAMPLE < 1  # measured: 62.5% of the first 2000 MATH solutions yield an item
+    hows = {how for item in out for d in item["meta"]["distractors"].values() for how in d["how"].split("+")}
+    assert {"numeric", "operator", "swap"} <= hows and "borrowed" not in hows
 
 
-def test_the_correct_letter_is_uniform(math_run):
-    out, _ = math_run
-    more, _ = made(sources("math_train.jsonl", 400), seed=1)
-    letters = Counter(item["answer"] for item in out + more)
+def test_the_correct_letter_is_uniform(math_run, passage_run):
+    letters = Counter(item["answer"] for item in math_run[0] + passage_run[0])
     n = sum(letters.values())
     chi2 = sum((letters[c] - n / 9) ** 2 / (n / 9) for c in LETTERS[:9])
-    assert n > 450 and chi2 < CHI2_8_DOF_P001, (n, letters)
+    assert n > 100 and chi2 < CHI2_8_DOF_P001, (n, letters)
 
 
-def test_items_from_textbook_passages():
-    rows = sources("passages.jsonl", 400)[::4]  # 100 passages, all four subjects
-    out, counts = made(rows, mode="passage")
+def test_items_from_textbook_passages(passage_run):
+    out, counts, rows = passage_run
     for item in out:
         assert_item(item)
         assert item["prompt"].startswith(HEADERS["passage"]) and "\nPassage:\n" in item["prompt"]
         assert item["meta"]["span"] in next(r["text"] for r in rows if r["id"] == item["meta"]["source"])
-    assert len(out) / len(rows) > 0.4, counts  # measured: 71% on all 400 passages
+    assert len(out) / len(rows) > 0.5, counts  # measured: 67% on all 400 passages
+
+
+# What the audit allows on the module's samples: chance is 1/9 = 11.1%. Main's old generator (one-token edits of the
+# truth) gave 95.7% (MATH) and 91.7% (passages) to the similarity rule over words, 100% over characters, on these
+# very samples (its output audited by hand); bench figures for these items on 2000 MATH solutions and 400 passages:
+# every rule <= 17.6% (docs/mask-sample.md). The bound leaves room for the noise of ~60 items.
+AUDIT_BOUND = 0.27
+
+
+@pytest.mark.parametrize("kind", ["math", "passage"])
+def test_no_content_blind_rule_finds_the_truth(kind, math_run, passage_run):
+    out = math_run[0] if kind == "math" else passage_run[0]
+    found = shortcuts().audit(out)
+    assert len(out) > 50 and abs(found["chance"] - 1 / 9) < 1e-9
+    assert max(v for k, v in found.items() if k != "chance") <= AUDIT_BOUND, found
+
+
+def test_an_id_names_one_item():
+    rows = sources("math_train.jsonl", 20)
+    runs = [made(rows, seed=seed)[0] for seed in (0, 1, 0)]
+    assert runs[0] == runs[2]  # the same items twice: the same ids
+    named: dict[str, dict] = {}
+    for item in runs[0] + runs[1]:
+        assert named.setdefault(item["id"], item) == item  # no id names two different items
+    assert len(named) == len(runs[0]) + len(runs[1])  # two seeds make different items, with different ids
 
 
 def test_items_verify_by_letter_or_option_text(math_run):
@@ -199,12 +280,12 @@ def test_a_model_proposal_passes_the_rules_or_says_why_not():
 
 
 def test_the_command_is_reproducible_and_reports_its_yield():
-    text = jsonl(*sources("math500.jsonl", 30))
+    text = jsonl(*sources("math500.jsonl", 12))
     a, b = rlvr("mask", input=text), rlvr("mask", input=text)
     c = rlvr("mask", "--seed", "1", input=text)
     assert a.returncode == 0 and a.stdout == b.stdout and a.stdout != c.stdout
     n = len(read_jsonl(a.stdout))
-    assert f"{n} items from 30 sources" in a.stderr and "skipped" in a.stderr and "distractors:" in a.stderr
+    assert f"{n} items from 12 sources" in a.stderr and "skipped" in a.stderr and "distractors:" in a.stderr
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,10 @@
 Where the math is comes from rlvrkit.latex (the one scanner of LaTeX spans); in GSM8K text, whose dollar signs
 are money, the calculator notes ``<<48/2=24>>`` are the math. `evaluate` computes an expression made of numbers,
 + - \\cdot \\times * / \\div, ``\\frac{a}{b}``, brackets, small integer powers and square roots of perfect squares,
-exactly (`Fraction`), or gives None for anything else (a variable, a function, a relation). `literal` reads a part of
+exactly (`Fraction`), or gives None for anything else (a variable, a function, a relation) and for anything whose
+size could explode: a number of more than 40 digits, brackets or roots nested more than 40 deep, a value past 140
+bits, an exponent past 64 (all refused before they are computed, so hostile text costs time linear in its length).
+`literal` reads a part of
 an equation chain that is just a number (``400``, ``-1.5``, ``\\dfrac{7}{20}``, ``\\boxed{17}``, ``12\\text{ cm}``) and
 `formatted` writes a new value in the same style. `links` finds the numbers an equation derives (``20\\cdot20 = 400``).
 Nothing here needs sympy: the numbers a distractor changes are rationals, and a chain that is not plain arithmetic is
@@ -24,7 +27,10 @@ from rlvrkit.latex import inner, spans
 _CALC = re.compile(r"<<(?P<calc>[^<>]*)>>")
 NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?![\w])")
 _STRUCTURAL = re.compile(r"(?:[\^_]\{?\s*-?|\\frac\d?|\\sqrt\[)$")  # an exponent, a subscript, a root's index
-_MAX_DIGITS = 40
+_MAX_DIGITS = 40  # a longer run of digits is not a number mask reads or changes (an id, a hash, hostile input)
+_MAX_BITS = 140  # a value (numerator or denominator) past this is not computed further
+_MAX_DEPTH = 40  # brackets, roots, fractions and signs nested deeper are not evaluated
+_MAX_TOKENS = 400  # a longer expression is not evaluated (no solution computes one)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,12 @@ def prose(text: str) -> str:
     return "".join(chars)
 
 
+@functools.lru_cache(maxsize=1024)
+def number_list(text: str) -> tuple[tuple[int, int, Fraction], ...]:
+    """`numbers(text)`, remembered for the texts read last (a span is read once per member of each site)."""
+    return tuple(numbers(text))
+
+
 def number_value(token: str) -> Fraction:
     """ "1,000" → 1000, "2.50" → 5/2."""
     return Fraction(token.replace("{,}", "").replace(",", ""))
@@ -64,6 +76,8 @@ def numbers(text: str) -> Iterator[tuple[int, int, Fraction]]:
     """Every number written in `text` (math or words) that is not an exponent, subscript or root index:
     (start, end, value)."""
     for m in NUMBER.finditer(text):
+        if len(m.group()) > _MAX_DIGITS + 20:
+            continue
         if not _STRUCTURAL.search(text[max(0, m.start() - 8) : m.start()]):
             yield m.start(), m.end(), number_value(m.group())
 
@@ -78,10 +92,15 @@ _OPS = {"\\cdot": "*", "\\times": "*", "\\div": "/", "[": "(", "]": ")"}
 
 
 def _tokens(expr: str) -> list[str] | None:
-    """The expression as tokens (numbers, + - * / ^ ( ) { } frac sqrt), or None when it holds anything else."""
+    """The expression as tokens (numbers, + - * / ^ ( ) { } frac sqrt), or None when it holds anything else, or more
+    than _MAX_TOKENS tokens, or a number longer than _MAX_DIGITS digits."""
+    if len(expr) > 20 * _MAX_TOKENS:
+        return None
     expr = _IGNORED.sub(" ", expr).strip().rstrip(".,;")
     out, pos = [], 0
     while pos < len(expr):
+        if len(out) > _MAX_TOKENS:
+            return None
         if expr[pos] == " ":
             pos += 1
             continue
@@ -90,6 +109,8 @@ def _tokens(expr: str) -> list[str] | None:
             return None
         kind = m.lastgroup
         text = m.group()
+        if kind == "num" and len(text) > _MAX_DIGITS:
+            return None
         out.append(kind if kind in ("frac", "sqrt") else text if kind == "num" else _OPS.get(text, text))
         pos = m.end()
     return out or None
@@ -100,7 +121,17 @@ class _ArithmeticParser:
     unary := -unary | power; power := atom (^ atom)?; atom := number | (expr) | {expr} | frac a b | sqrt a."""
 
     def __init__(self, tokens: list[str]):
-        self.t, self.i = tokens, 0
+        self.t, self.i, self.depth = tokens, 0, 0
+
+    def nested(self, parse):
+        """parse() one level deeper: refused past _MAX_DEPTH (no recursion a text can drive)."""
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise ValueError("nested too deep")
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     def peek(self) -> str | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -112,7 +143,7 @@ class _ArithmeticParser:
     def expr(self) -> Fraction:
         value = self.term()
         while self.peek() in ("+", "-"):
-            value = value + self.term() if self.take() == "+" else value - self.term()
+            value = _bounded(value + self.term() if self.take() == "+" else value - self.term())
         return value
 
     def term(self) -> Fraction:
@@ -122,12 +153,12 @@ class _ArithmeticParser:
             right = self.unary()
             if op == "/" and right == 0:
                 raise ValueError("division by zero")
-            value = value * right if op == "*" else value / right
-        return _bounded(value)
+            value = _bounded(value * right if op == "*" else value / right)
+        return value
 
     def unary(self) -> Fraction:
         if self.peek() in ("-", "+"):
-            return -self.unary() if self.take() == "-" else self.unary()
+            return -self.nested(self.unary) if self.take() == "-" else self.nested(self.unary)
         return self.power()
 
     def power(self) -> Fraction:
@@ -145,14 +176,14 @@ class _ArithmeticParser:
         if tok is None:
             raise ValueError("end")
         if tok in ("(", "{"):
-            value = self.expr()
+            value = self.nested(self.expr)
             if self.take() != (")" if tok == "(" else "}"):
                 raise ValueError("bracket")
             return value
         if tok == "frac":
-            return self._frac()
+            return self.nested(self._frac)
         if tok == "sqrt":
-            return _sqrt(self.atom())
+            return _sqrt(self.nested(self.atom))
         if tok[0].isdigit():
             return Fraction(tok)
         raise ValueError(tok)
@@ -170,7 +201,7 @@ class _ArithmeticParser:
 
 
 def _bounded(value: Fraction) -> Fraction:
-    if len(str(value.numerator)) > _MAX_DIGITS or len(str(value.denominator)) > _MAX_DIGITS:
+    if value.numerator.bit_length() > _MAX_BITS or value.denominator.bit_length() > _MAX_BITS:
         raise ValueError("too large")
     return value
 
@@ -193,7 +224,7 @@ def evaluate(expr: str) -> Fraction | None:
     parser = _ArithmeticParser(tokens)
     try:
         value = parser.expr()
-    except (ValueError, ZeroDivisionError, IndexError, OverflowError):
+    except (ValueError, ZeroDivisionError, IndexError, OverflowError, RecursionError):
         return None
     return value if parser.i == len(tokens) else None
 
@@ -243,7 +274,7 @@ def number_style(lit: str) -> str:
 
 def formatted(value: Fraction, style: str) -> str | None:
     """`value` written in `style` (see `Literal`); a non-integer in an integer style is written as a fraction."""
-    if len(str(value.numerator)) > 18 or len(str(value.denominator)) > 18:
+    if value.numerator.bit_length() > 60 or value.denominator.bit_length() > 60:
         return None
     sign = "-" if value < 0 else ""
     value = abs(value)
@@ -286,7 +317,8 @@ def chain_parts(text: str, region: Region) -> list[tuple[int, int]]:
     return parts
 
 
-def results(text: str) -> list[Literal]:
+@functools.lru_cache(maxsize=1024)  # each member of a site is carried through the same span
+def results(text: str) -> tuple[Literal, ...]:
     """Every number `text` states as the value of something: a literal chain part right of an '=' (``b = 3``,
     ``20\\cdot20 = 400``), unless it only restates the part before it."""
     out = []
@@ -296,10 +328,11 @@ def results(text: str) -> list[Literal]:
             found = literal(text[b0:b1], b0)
             if found is not None and _squeezed(text[a0:a1]) != _squeezed(text[b0:b1]):
                 out.append(found)
-    return out
+    return tuple(out)
 
 
-def links(text: str) -> list[Derivation]:
+@functools.lru_cache(maxsize=1024)
+def links(text: str) -> tuple[Derivation, ...]:
     """Every derived number of `text`: a literal chain part equal to the value of the part before it."""
     out = []
     for region in math_regions(text):
@@ -309,7 +342,7 @@ def links(text: str) -> list[Derivation]:
             restated = _squeezed(text[a0:a1]) == _squeezed(text[b0:b1])
             if result is not None and not restated and evaluate(text[a0:a1]) == result.value:
                 out.append(Derivation((a0, a1), result))
-    return out
+    return tuple(out)
 
 
 def _squeezed(text: str) -> str:

@@ -5,6 +5,8 @@ and the model's (rlvrkit.mask.llm)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -106,7 +108,15 @@ def student_prompt(mode: str, problem: str | None, masked: str, options: list[st
     return "\n".join([HEADERS[mode], "", *body, "", "Options:", *lettered])
 
 
-def item_record(doc: Doc, item: Item, mode: str, rng: random.Random) -> dict:
+def item_id(doc: Doc, item: Item, options: list[str], letter: str, seed: int) -> str:
+    """``<source id>/mask-<hash>``: the hash of the source, the span, the options in order, the letter and the seed,
+    so the same item made twice has the same id and two different items never share one (two --seeds, two spans of
+    one source, the same span with other options)."""
+    key = json.dumps([doc.rec["id"], item.start, item.end, doc.text[item.start : item.end], options, letter, seed])
+    return f"{doc.id}/mask-" + hashlib.blake2b(key.encode(), digest_size=6).hexdigest()
+
+
+def item_record(doc: Doc, item: Item, mode: str, rng: random.Random, seed: int = 0) -> dict:
     """The prompt record of an item, its options shuffled by `rng`."""
     entries: list[tuple[str, Distractor | None]] = [(shown(doc.text[item.start : item.end]), None)]
     entries += [(shown(d.text), d) for d in item.distractors]
@@ -120,7 +130,7 @@ def item_record(doc: Doc, item: Item, mode: str, rng: random.Random) -> dict:
     kept = {k: v for k, v in doc.rec.items() if k not in CONSUMED}
     prompt = student_prompt(mode, doc.problem, masked, options)
     return {
-        "id": f"{doc.id}/mask",
+        "id": item_id(doc, item, options, letter, seed),
         "prompt": prompt,
         "system": SYSTEM,
         "answer": letter,

@@ -15,7 +15,6 @@ class MaskOptions:
     mode: str = "math"  # math: prompt + solution; passage: text
     span_steps: str = "1-3"  # MIN-MAX steps in the hidden span
     n_options: int = 9  # --options: options per item: the span and options-1 distractors
-    max_borrowed: int = 3  # at most this many distractors are spans of other documents
     seed: int = 0
     llm: str | None = None  # a local model folder: the paper's pipeline first, the rules as the fallback
     llm_max_tokens: int = 1024
@@ -27,8 +26,6 @@ class MaskOptions:
             raise ValueError("--mode must be math or passage")
         if not 2 <= self.n_options <= len(LETTERS):
             raise ValueError(f"--options must be between 2 and {len(LETTERS)}")
-        if self.max_borrowed < 0:
-            raise ValueError("--max-borrowed must be >= 0")
         if self.extract and (self.llm is None or self.mode != "passage"):
             raise ValueError("--extract needs --llm MODEL and --mode passage")
         if self.llm_max_tokens < 1:

@@ -24,7 +24,9 @@ from rlvrkit.mask.arithmetic import links, math_regions, numbers, prose, results
 
 _ABBREVIATIONS = frozenset("e.g i.e etc vs cf fig eq approx mr mrs dr st no ca".split())
 _STARTS = re.compile(r"\s+(?=[A-Z0-9$\\(\"'\u201c]|$)")
-_NEW_LINE = re.compile(r"[ \t]*\n\s*(?=[A-Z0-9])|[ \t]*\n[ \t]*\n\s*")
+_NEW_LINE = re.compile(  # starting only where a run of blanks starts: linear on a run of a megabyte (math blanked)
+    r"(?<![ \t])[ \t]*\n\s*(?=[A-Z0-9])|(?<![ \t])[ \t]*\n[ \t]*\n\s*"
+)
 _RELATION = re.compile(r"=|<|>|\\le|\\ge|\\neq?\b|\\approx|\\equiv|\\implies|\\Rightarrow|\\iff|\\sim|\\cong|\\mid")
 _CONNECTIVE = re.compile(
     r"\b(?:therefore|thus|hence|so|since|because|gives?|giving|implies|imply|means|follows|get|gets|find|obtain|"
@@ -33,6 +35,8 @@ _CONNECTIVE = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE = re.compile(r";|,(?=\s+(?:so|thus|hence|which|giving|meaning|therefore|and so|and thus|then)\b)")
+_SPACE = re.compile(r"\s*")
+_WORD_AFTER = re.compile(r"\s*[A-Z][a-z]")
 _FINAL = re.compile(r"\\boxed|\\fbox|####")
 
 
@@ -56,20 +60,24 @@ def split_steps(text: str) -> list[tuple[int, int]]:
 
 
 def _sentence_cuts(text: str) -> set[int]:
+    """Where steps begin or end. Each test looks a bounded distance around its mark, so the cost is linear in the
+    text however it is written (one sentence of a megabyte, or a megabyte of blank lines)."""
     blanked = prose(text)
     cuts = {0, len(text)}
     for m in re.finditer(r"[.!?](?=\s)", blanked):
-        word = re.search(r"([\w.]*)$", blanked[: m.start()]).group(1).lower().strip(".")
+        word = re.search(r"([\w.]*)$", blanked[max(0, m.start() - 24) : m.start()]).group(1).lower().strip(".")
         if word not in _ABBREVIATIONS and _STARTS.match(text, m.end()):
             cuts.add(m.end())
     for m in _NEW_LINE.finditer(blanked):
-        ends_sentence = text[: m.start()].rstrip()[-1:] in (".", "!", "?")
-        after = m.start() + len(text[m.start() :]) - len(text[m.start() :].lstrip())
+        ends_sentence = text[max(0, m.start() - 200) : m.start()].rstrip()[-1:] in (".", "!", "?")
+        after = _SPACE.match(text, m.start()).end()  # within the match: math is blanked to spaces there
         if ends_sentence or text[after : after + 1] not in ("$", "\\"):  # "We have that" + display math: one
             cuts.add(m.start())
     for r in math_regions(text):
-        if text[r.inner_start : r.inner_end].rstrip()[-1:] in (".", "!", "?") and _STARTS.match(text, r.end):
-            cuts.add(r.end)
+        ends = text[max(r.inner_start, r.inner_end - 200) : r.inner_end].rstrip()[-1:] in (".", "!", "?")
+        display = text.startswith(("\\[", "$$", "\\begin"), r.start)
+        if (ends and _STARTS.match(text, r.end)) or (display and _WORD_AFTER.match(text, r.end)):
+            cuts.add(r.end)  # "… = 2.\]Squaring both sides": a display that a sentence follows ends a step
     return cuts
 
 

@@ -1,0 +1,122 @@
+"""Swap sites in prose: the nouns a sentence names after "the", put in another order.
+
+"Light travels from the sun to the earth" also reads "from the earth to the sun": the same words, each in a place a
+noun stands, saying something else. A sentence with k such nouns (2 <= k <= 4, all singular or all plural) is one
+site whose members are all k! orders of them, the written one first. The set of members is the same whichever order
+the text wrote, so the site is exchangeable by construction, and every member holds the same words: no count of words,
+no length, no similarity tells the written order from the others. What a reader needs is the passage.
+
+Guards, each read from the set of nouns and never from their order:
+
+- a noun is one lower-case word after "the" that a preposition, a verb of being, a conjunction or a punctuation mark
+  follows (where the noun phrase surely ends), and not a word that stands there as an adjective or a quantity
+  ("the same", "the first", "the rest");
+- the nouns of a site agree in number (a plural never takes a singular's place before "is");
+- two nouns joined by "and", "or" or a comma ("the proton and the electron") are one list whose order says nothing:
+  only the first of them is kept;
+- a word met twice in the sentence is no noun of it (exchanging it with itself changes nothing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from rlvrkit.mask.numeric import Edits
+
+MAX_NOUNS = 4  # 4! = 24 members: enough for any --options up to 24 with one site
+_BOUNDARY = (
+    r"of|in|on|at|is|are|was|were|to|(?:and|or)(?=\s+(?:the|an?|its|their|this|these|those)\b)|that|which|with|from|by|for|as|into|onto|has|have|had|can|will|would|"
+    r"between|through|than|when|while|within|around|across|toward|towards|the|a|an|because|since|if|but|so|also|"
+    r"be|been|not|may|must|could|should|does|do|did|only|all|under|over|during|after|before|about|per|it|its|we|you|they|he|she|one"
+)
+_HEAD = re.compile(  # "the" and up to two modifiers before the noun, then where the noun phrase surely ends
+    rf"\b(?:[Tt]he|[Tt]his|[Tt]hese|[Tt]hose|[Ii]ts|[Tt]heir|[Ee]ach|[Ee]very)\s+((?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
+)
+_INDEFINITE = re.compile(  # "a"/"an" and the noun phrase: exchanged whole, the article going with its noun
+    rf"(?<![\w-])(an?\s+(?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
+)
+_NOT_NOUN = frozenset(
+    "same following other first second third last most least next former latter entire whole total previous above "
+    "below one two three only rest remaining average opposite majority number amount use case end beginning way "
+    "fact result order sum part basis presence absence".split()
+)
+_FUNCTION_WORDS = frozenset(re.sub(r"\(\?[^)]*\)|[()?:]", "", _BOUNDARY).replace("|", " ").split()) | {
+    "and",
+    "or",
+    "nor",
+}
+_LIST = re.compile(r"\s*(?:,|,?\s*(?:and|or|nor))\s*(?:(?:the|its|their|this|these|those)\s*)?$")
+
+
+def swap_sites(text: str, steps: list[tuple[int, int]]) -> list[tuple[int, tuple[Edits, ...], tuple[str, ...]]]:
+    """(step, members, names) of each swap site of `text` (prose, its math blanked): its nouns of one number, in
+    groups of 2 to MAX_NOUNS in the order written, every order of a group's nouns a member, the written one first.
+    `step`: the step of the group's first noun."""
+    definite, indefinite = _nouns(text, steps, _HEAD), _nouns(text, steps, _INDEFINITE)
+    out = []
+    for nouns, plural in ((definite, False), (definite, True), (indefinite, False)):
+        same = [n for n in nouns if _plural(text[n[0] : n[1]]) == plural]
+        for k in range(0, len(same), MAX_NOUNS):
+            group = same[k : k + MAX_NOUNS]
+            if len(group) >= 2:
+                step = next(i for i, (a, b) in enumerate(steps) if a <= group[0][0] < b)
+                out.append((step, *_orders(text, group)))
+    return out
+
+
+def _orders(text: str, nouns: list[tuple[int, int]]) -> tuple[tuple[Edits, ...], tuple[str, ...]]:
+    words = [text[x:y] for x, y in nouns]
+    members, names = [], []
+    for order in itertools.permutations(range(len(nouns))):
+        members.append({nouns[k]: words[j] for k, j in enumerate(order) if j != k})
+        names.append(" … ".join(words[j] for j in order))
+    return tuple(members), tuple(names)
+
+
+def _nouns(text: str, steps: list[tuple[int, int]], pattern: re.Pattern) -> list[tuple[int, int]]:
+    """The nouns of the text a swap site exchanges, first ones first: a noun met twice is none, nor the second of
+    two in a list."""
+    found = [m for a, b in steps for m in pattern.finditer(text, a, b) if _noun_phrase(_bare(m.group(1)))]
+    found = [m for m in found if not _verb_after_singular(text, m)]
+    counts: dict[str, int] = {}
+    for m in found:
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    kept: list[re.Match] = []
+    for m in found:
+        if counts[m.group(1)] > 1:
+            continue
+        if kept and _LIST.fullmatch(text, kept[-1].end(1), m.start(1)):
+            continue
+        kept.append(m)
+    return [m.span(1) for m in kept]
+
+
+def _plural(phrase: str) -> bool:
+    word = phrase.split()[-1]
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ys"))
+
+
+def _verb_after_singular(text: str, m: re.Match) -> bool:
+    """ "a quarter weighs", "this pulse travels": a singular determiner before words whose last ends in -s is a noun
+    and its verb, not one noun phrase."""
+    words = m.group(1).split()
+    determiner = text[max(0, m.start() - 6) : m.start(1)].split()[-1:] or [words[0]]
+    singular = determiner[0].lower() in ("a", "an", "this", "each", "every") or words[0] in ("a", "an")
+    return singular and len(_bare(m.group(1))) > 1 and _plural(words[-1])
+
+
+def _bare(phrase: str) -> list[str]:
+    """The words of a noun phrase, its article left out."""
+    words = phrase.split()
+    return words[1:] if words[0] in ("a", "an") else words
+
+
+def _noun_phrase(words: list[str]) -> bool:
+    """Whether the words after "the" read as a noun phrase: no adjective-like or quantity word first, the last no
+    participle or adverb, the ones before it no verb in -s ("the sun rises")."""
+    if words[0] in _NOT_NOUN or words[-1] in _NOT_NOUN or words[-1].endswith(("ed", "ly", "ing")):
+        return False
+    if words[-1] in _FUNCTION_WORDS:  # "a proton and a neutron": "and" is no noun
+        return False
+    return all(not _plural(w) and not w.endswith("ly") and w not in ("and", "or", "but") for w in words[:-1])
