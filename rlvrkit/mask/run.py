@@ -21,15 +21,12 @@ passes the same rules or the rule-based item is made instead (counted).
 
 from __future__ import annotations
 
-import os
 import random
-import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rlvrkit.errors import BadInput
-from rlvrkit.jsonl import STREAM, Source, check_streams, streams
+from rlvrkit.jsonl import Source, check_streams, streams
 from rlvrkit.latex import unbox
 from rlvrkit.mask.distractors import Distractor
 from rlvrkit.mask.family import Family, Ground, candidate_sites, draw, plan
@@ -203,51 +200,20 @@ def describe(tally: Yield, sources: int) -> list[str]:
     return lines
 
 
-def _not_the_input(source: Source, outputs: list) -> None:
-    """BadInput when an output (-o, --rejects) is the input's file, through any link (by device and inode; standard
-    input too, when it is redirected from a file): mask reads all of it, then would put its items in its place."""
-    try:
-        read = os.fstat(0) if source.path == STREAM else os.stat(source.path)
-    except OSError:
-        return  # check_streams has said what is wrong with the input, or it is not a file
-    for path in outputs:
-        if path and path != STREAM and os.path.exists(path):
-            written = os.stat(path)
-            if stat.S_ISREG(written.st_mode) and (written.st_dev, written.st_ino) == (read.st_dev, read.st_ino):
-                raise BadInput(f"{path} is the input: mask would replace what it reads; name another output file")
-
-
-class InputRefused(Exception):
-    """A bad line, found while the whole input is read: raised through the output's stream so that the output is
-    discarded (an -o file left as it was), then raised again as the BadInput it carries."""
-
-    def __init__(self, failure: BadInput):
-        super().__init__(str(failure))
-        self.failure = failure
-
-
 def run_mask(source: Source, output: str, opts: MaskOptions, log) -> None:
     """`rlvr mask`: every source record of `source` read, then its item (if it yields one) written to `output`. A bad
     line refuses the whole input before anything is written (unless --on-error skip): one line, exit 2, the output
     left as it was."""
     check_streams(source, output)
-    _not_the_input(source, [output, source.rejects])
     model = None
     if opts.llm is not None:
         from rlvrkit.llm import LocalModel
 
         model = LocalModel(opts.llm, opts.llm_max_tokens, log)
-    try:
-        _mask_streams(source, output, opts, log, model)
-    except InputRefused as refused:
-        raise refused.failure from None
-
-
-def _mask_streams(source: Source, output: str, opts: MaskOptions, log, model) -> None:
-    with streams(source, output, check=check_source(opts.mode), log=log) as (records, out):
+    with streams(source, output, check=check_source(opts.mode), log=log, whole=True) as (records, out):
         docs = [doc_of(rec, opts.mode) for rec in records]
-        if records.failure is not None:  # the whole input is read before the first item: refuse it all
-            raise InputRefused(records.failure)
+        if records.failure is not None:  # the whole input is read before the first item: streams refuses it all
+            return
         tally = Yield()
         proposals = None
         if model is not None:
