@@ -124,7 +124,15 @@ def run_ours(args, model, tokenizer, device) -> float:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
     size = BatchSize(len(samples), sum(len(s.completion_ids) for s in samples), args.completion_len)
-    learner = Learner(model, None, optimizer, cfg, Dist(), device, tokenizer.pad_token_id)
+    learner = Learner(
+        model=model,
+        reference=None,
+        optimizer=optimizer,
+        cfg=cfg,
+        dist=Dist(),
+        device=device,
+        pad_id=tokenizer.pad_token_id,
+    )
     train_batch(learner, samples, size, 0)  # warm-up
     sync(device)
     start = time.perf_counter()

@@ -5,6 +5,7 @@
         rlvr.json            {"version": 3, "kind": "full" | "adapter", "base_model": "/abs/path"}; written last
         trainer/             optimizer state and train state (step, RNG, config, data cursor): what resume reads
       latest -> versions/v000003
+      .lock                  held (flock) by the one process training the run; it holds its pid
 
 A version is written under a temporary name, synced to disk and renamed into place; `latest` is replaced after that.
 A process killed at any moment therefore leaves either the old set of versions or the old set plus one complete new
@@ -15,6 +16,7 @@ of sight first and deleted after, so a reader (`rollout --watch`) never finds a 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -72,6 +74,24 @@ def check_writable(run: str | Path) -> None:
         raise Failure(f"cannot write checkpoints in {run}: {err.strerror or err}") from None
 
 
+def hold(run: str | Path):
+    """Take the run's lock, an exclusive flock on RUN/.lock held until the returned file is closed or the process
+    ends (however it ends): one trainer per run. `Failure` naming the run while another process holds it."""
+    lock = open(Path(run) / ".lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        pid = lock.read().strip()
+        lock.close()
+        by = f"another process (pid {pid})" if pid.isdigit() else "another process"
+        raise Failure(f"{run} is being trained by {by}: wait for it to end, or name another --ckpt") from None
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
 def version_dir(run: str | Path, version: int) -> Path:
     return Path(run) / "versions" / f"v{version:06d}"
 
@@ -83,7 +103,7 @@ def publish(
     run = Path(run)
     final = version_dir(run, version)
     if final.exists():
-        raise FileExistsError(f"{final} already exists")
+        raise Failure(f"{final} already exists: another process is writing this run")
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -13,6 +13,7 @@ import re
 import pytest
 from conftest import jsonl, read_jsonl, rlvr
 
+from rlvrkit import checkpoint
 from rlvrkit.demo import MADE, MARK, DemoOptions, prepare_workdir
 from rlvrkit.errors import BadInput, InvalidRecord
 from rlvrkit.train.batch import record_check
@@ -117,6 +118,20 @@ def test_train_names_the_line_and_keeps_what_came_before(tmp_path, tiny_model, t
     (line,) = [x for x in out.stderr.splitlines() if "error" in x]
     says = f"stdin:4: 'completion_ids' holds 1000000000, beyond the model's {len(tokenizer)} tokens"
     assert line.endswith(says), out.stderr
+
+
+def test_a_run_another_train_holds_is_refused_in_one_line(tmp_path, tiny_model, tokenizer):
+    """Two trainers on one run would publish the same version numbers over each other: the second is refused before
+    it reads a record, naming the run and the holder; once the first ends, the run is free again."""
+    run = tmp_path / "run"
+    run.mkdir()
+    recs = jsonl(*rollouts(tokenizer, groups=1))
+    with checkpoint.hold(run):  # as a running `rlvr train --ckpt run` holds it
+        out = rlvr("train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "1", input=recs)
+        one_line_error(out, 1, f"{run} is being trained by another process (pid {os.getpid()})")
+        assert not (run / "latest").exists()
+    out = rlvr("train", "--ckpt", str(run), "--model", str(tiny_model), "--batch-groups", "1", input=recs)
+    assert out.returncode == 0 and (run / "latest").exists(), out.stderr
 
 
 def test_absurd_behaviour_logprobs_keep_every_number_finite(tmp_path, tiny_model, tokenizer):

@@ -61,10 +61,11 @@ def run_train(source: Source, output: str, opts: TrainOptions, log) -> None:
         relaunch(opts.nproc, sys.argv[1:])
     dist = Dist.from_env()
     try:
-        run = Run(run_dir, cfg, dist, resume, saved, _identity(source.path), log=log)
-        if dist.main:
-            _say_start(run, resume, changed, source.path, saved)
-        _train(run, source, output, log)
+        with checkpoint.hold(run_dir) if dist.main else contextlib.nullcontext():  # one trainer per run
+            run = Run(run_dir, cfg, dist, resume, saved, _identity(source.path), log=log)
+            if dist.main:
+                _say_start(run, resume, changed, source.path, saved)
+            _train(run, source, output, log)
     except BaseException:
         dist.close(together=False)
         raise
@@ -110,7 +111,13 @@ class Run:
         model = dist.wrap(model, fsdp=cfg.fsdp, device=self.device)
         reference = build_reference(cfg, self.device)
         self.learner = Learner(
-            model, reference, make_optimizer(model, cfg), cfg, dist, self.device, self.tokenizer.pad_token_id
+            model=model,
+            reference=reference,
+            optimizer=make_optimizer(model, cfg),
+            cfg=cfg,
+            dist=dist,
+            device=self.device,
+            pad_id=self.tokenizer.pad_token_id,
         )
         self.vocab = unwrap(model).get_input_embeddings().num_embeddings  # token ids must be below it
         self.step = self.version = self.skip = 0

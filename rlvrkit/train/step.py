@@ -50,7 +50,7 @@ class BatchSize:
     max_tokens: int | None  # dr-grpo's constant
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Learner:
     """What an update works on: the model (wrapped for DDP or FSDP), its frozen reference (None: none, or LoRA's base
     serves), the optimizer, the run's settings, the process group, the device and the padding token."""
