@@ -265,13 +265,11 @@ def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: s
     crossing, own = set(), set()
     for marked in _pieces(span, footprint, edits):
         words = [t for t, _ in marked]
-        for i, (t, m) in enumerate(marked):
-            if m:  # the n-grams that hold this token of the member's own
-                own.add((t,))
-                for n in (1, 2, 3):
-                    crossing.update(
-                        tuple(words[s : s + n]) for s in range(max(0, i - n + 1), min(i, len(words) - n) + 1)
-                    )
+        mine = [i for i, (_, m) in enumerate(marked) if m]
+        own.update((words[i],) for i in mine)
+        for n in (1, 2, 3):  # the n-grams that hold a token of the member's own: their starts, each taken once
+            starts = {s for i in mine for s in range(max(0, i - n + 1), min(i, len(words) - n) + 1)}
+            crossing.update(tuple(words[s : s + n]) for s in starts)
     seen = [g for g in crossing if g in visible]
     counts = [sum(len(g) == n for g in seen) for n in (1, 2, 3)]
     kinds = tuple(sorted(kind(int(t)) if len(t) < 30 else "long" for (t,) in own if t.isdigit()))
