@@ -230,7 +230,10 @@ _REACH = 16  # characters read on each side of an edit for the n-grams it makes
 
 def grams(tokens: list[str], most: int = 3) -> set:
     """The n-grams of a token list, 1 <= n <= most."""
-    return {tuple(tokens[i : i + n]) for n in range(1, most + 1) for i in range(len(tokens) - n + 1)}
+    out: set = set()
+    for n in range(1, most + 1):
+        out.update(zip(*(tokens[i:] for i in range(n))))
+    return out
 
 
 @functools.lru_cache(maxsize=65536)  # the text around a site is read once per member: read it once
@@ -334,7 +337,10 @@ class Shown:
     @staticmethod
     def counts(text: str) -> Counter:
         words = TOKEN.findall(text.lower())
-        return Counter(tuple(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1))
+        found = Counter(zip(words))
+        found.update(zip(words, words[1:]))
+        found.update(zip(words, words[1:], words[2:]))
+        return found
 
     def around(self, text: str, start: int, end: int) -> Shown:
         """The n-grams shown when text[start:end] is masked (`self.total` being those of text, and more)."""
