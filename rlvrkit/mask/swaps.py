@@ -56,7 +56,10 @@ _NOT_NOUN = frozenset(
     "below one two three only rest remaining average opposite majority number amount use case end beginning way "
     "fact result order sum part basis presence absence "
     # the text itself: "the section of the scope" says nothing a science reader can weigh
-    "chapter section scope premise figure table text book unit module example topic".split()
+    "chapter section scope premise figure table text book unit module example topic "
+    # adjectives that end a phrase after their noun ("the molecule responsible", "those central to")
+    "responsible central possible available necessary important similar different due able likely capable common "
+    "essential present".split()
 )
 _ABSTRACT = (  # the head nouns of processes and of places in a text or in time: "the growth of the star" read as
     # "the star of the growth" is nonsense a reader rejects unread, so they are exchanged only among themselves
