@@ -42,11 +42,12 @@ _BOUNDARY = (
         consist consists consisted explain explains explained describe describes described reveal reveals revealed
         determine determines determined enable enables enabled represent represents represented tend tends tended
         differ differs differed vary varies varied exist exists existed behave behaves interact interacts produce
-        produces produced moves moved lasted lasts gave took began knew saw made led shown found""".split()
+        produces produced moves moved lasted lasts gave took began knew saw made led shown found known called named
+        termed given seen taken""".split()
     )
 )
 _HEAD = re.compile(  # "the" and up to two modifiers before the noun, then where the noun phrase surely ends
-    rf"\b(?:[Tt]he|[Tt]his|[Tt]hese|[Tt]hose|[Ii]ts|[Tt]heir|[Ee]ach|[Ee]very|[Oo]ur|[Hh]is|[Hh]er|[Ss]ome|[Mm]any|[Ss]everal|[Bb]oth|[Mm]ost|[Aa]ll|[Aa]ny|[Tt]wo|[Tt]hree|[Aa]nother|[Ff]ew|[Ee]ither|[Nn]either)\s+((?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
+    rf"\b(?:[Tt]he|[Tt]his|[Tt]hese|[Tt]hose|[Ii]ts|[Tt]heir|[Ee]ach|[Ee]very|[Oo]ur|[Hh]is|[Hh]er|[Ss]ome|[Mm]any|[Ss]everal|[Bb]oth|[Mm]ost|[Aa]ny|[Tt]wo|[Tt]hree|[Aa]nother|[Ff]ew|[Ee]ither|[Nn]either)\s+((?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
 )
 _INDEFINITE = re.compile(  # "a"/"an" and the noun phrase: exchanged whole, the article going with its noun
     rf"(?<![\w-])(an?\s+(?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
@@ -59,7 +60,9 @@ _NOT_NOUN = frozenset(
     "chapter section scope premise figure table text book unit module example topic "
     # adjectives that end a phrase after their noun ("the molecule responsible", "those central to")
     "responsible central possible available necessary important similar different due able likely capable common "
-    "essential present".split()
+    "essential present "
+    # quantities: "a lot of", "the past few million years"
+    "lot bit deal couple dozen hundred thousand million billion hundreds thousands millions billions".split()
 )
 _ABSTRACT = (  # the head nouns of processes and of places in a text or in time: "the growth of the star" read as
     # "the star of the growth" is nonsense a reader rejects unread, so they are exchanged only among themselves
@@ -74,6 +77,7 @@ _FUNCTION_WORDS = frozenset(re.sub(r"\(\?[^)]*\)|[()?:]", "", _BOUNDARY).replace
     "or",
     "nor",
 }
+_OF = re.compile(r"\s+of\b")
 _LIST = re.compile(r"\s*(?:,|,?\s*(?:and|or|nor))\s*(?:(?:the|its|their|this|these|those)\s*)?$")
 
 
@@ -124,11 +128,19 @@ def _nouns(text: str, steps: list[tuple[int, int]], pattern: re.Pattern) -> list
 
 
 def _kinds(text: str, nouns: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """The nouns in lists of one kind (`_abstract`) when each kind has two or more, so that a site exchanges things
-    with things and processes with processes; else all in one list. Read from the set of nouns, never their order."""
-    abstract = [n for n in nouns if _abstract(text[n[0] : n[1]])]
-    concrete = [n for n in nouns if n not in abstract]
-    return [concrete, abstract] if len(abstract) >= 2 and len(concrete) >= 2 else [nouns]
+    """The nouns in lists of one kind where each kind has two or more (else in one list), so that a site exchanges
+    like with like: first the places, a noun that an "of" follows ("the magnitude of …", a part or a property) apart
+    from the others; then the nouns, things apart from processes (`_abstract`). The places are the text's, the nouns
+    are read from their set, never from their order."""
+    out = []
+    for place in _split(nouns, lambda n: _OF.match(text, n[1]) is not None):
+        out += _split(place, lambda n: _abstract(text[n[0] : n[1]]))
+    return out
+
+
+def _split(nouns: list[tuple[int, int]], kind) -> list[list[tuple[int, int]]]:
+    one, other = [n for n in nouns if kind(n)], [n for n in nouns if not kind(n)]
+    return [other, one] if len(one) >= 2 and len(other) >= 2 else [nouns]
 
 
 def _near_equivalent(text: str, nouns: list[tuple[int, int]]) -> set[tuple[int, int]]:
