@@ -62,13 +62,15 @@ _NOT_NOUN = frozenset(
     "responsible central possible available necessary important similar different due able likely capable common "
     "essential present "
     # quantities: "a lot of", "the past few million years"
-    "lot bit deal couple dozen hundred thousand million billion hundreds thousands millions billions".split()
+    "lot bit deal couple dozen hundred thousand million billion hundreds thousands millions billions "
+    # spans of time, mostly in idioms ("every day", "some years before"), and comparatives ("a larger one")
+    "time times day days year years week weeks moment while larger smaller greater higher lower".split()
 )
 _ABSTRACT = (  # the head nouns of processes and of places in a text or in time: "the growth of the star" read as
     # "the star of the growth" is nonsense a reader rejects unread, so they are exchanged only among themselves
     ("ment", "ness", "ship"),
     frozenset(
-        """source work question idea concept term instant duration region point process growth time period stage step
+        """source work question idea concept term instant duration region point process growth period stage step
         case type kind way method study view approach""".split()
     ),
 )
