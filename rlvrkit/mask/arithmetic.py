@@ -275,22 +275,23 @@ def number_style(lit: str) -> str:
 
 def formatted(value: Fraction, style: str) -> str | None:
     """`value` written in `style` (see `Literal`); a non-integer in an integer style is written as a fraction."""
-    if value.numerator.bit_length() > 60 or value.denominator.bit_length() > 60:
+    top, bottom = value.numerator, value.denominator  # read as integers: no Fraction made on the way
+    if top.bit_length() > 60 or bottom.bit_length() > 60:
         return None
-    sign = "-" if value < 0 else ""
-    value = abs(value)
+    sign = "-" if top < 0 else ""
+    top = abs(top)
     if style.startswith("dec:"):
         places = int(style[4:])
-        scaled = value * 10**places
-        if scaled.denominator != 1:
+        scaled, rest = divmod(top * 10**places, bottom)
+        if rest:
             return None
-        whole, frac = divmod(scaled.numerator, 10**places)
+        whole, frac = divmod(scaled, 10**places)
         return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
-    if value.denominator == 1:
-        grouped = f"{value.numerator:,}".replace(",", style[3:]) if style != "int" else str(value.numerator)
+    if bottom == 1:
+        grouped = f"{top:,}".replace(",", style[3:]) if style != "int" else str(top)
         return sign + grouped
     command = style.split(":", 1)[1] if style.startswith("frac:") else "\\frac"
-    return f"{sign}{command}{{{value.numerator}}}{{{value.denominator}}}"
+    return f"{sign}{command}{{{top}}}{{{bottom}}}"
 
 
 # -- equation chains -------------------------------------------------------------------------------------------------
