@@ -275,23 +275,22 @@ def number_style(lit: str) -> str:
 
 def formatted(value: Fraction, style: str) -> str | None:
     """`value` written in `style` (see `Literal`); a non-integer in an integer style is written as a fraction."""
-    top, bottom = value.numerator, value.denominator  # read as integers: no Fraction made on the way
-    if top.bit_length() > 60 or bottom.bit_length() > 60:
+    if value.numerator.bit_length() > 60 or value.denominator.bit_length() > 60:
         return None
-    sign = "-" if top < 0 else ""
-    top = abs(top)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
     if style.startswith("dec:"):
         places = int(style[4:])
-        scaled, rest = divmod(top * 10**places, bottom)
-        if rest:
+        scaled = value * 10**places
+        if scaled.denominator != 1:
             return None
-        whole, frac = divmod(scaled, 10**places)
+        whole, frac = divmod(scaled.numerator, 10**places)
         return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
-    if bottom == 1:
-        grouped = f"{top:,}".replace(",", style[3:]) if style != "int" else str(top)
+    if value.denominator == 1:
+        grouped = f"{value.numerator:,}".replace(",", style[3:]) if style != "int" else str(value.numerator)
         return sign + grouped
     command = style.split(":", 1)[1] if style.startswith("frac:") else "\\frac"
-    return f"{sign}{command}{{{top}}}{{{bottom}}}"
+    return f"{sign}{command}{{{value.numerator}}}{{{value.denominator}}}"
 
 
 # -- equation chains -------------------------------------------------------------------------------------------------
