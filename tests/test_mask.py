@@ -137,6 +137,42 @@ def test_swap_sites_hold_every_order_of_the_same_nouns():
     assert swap_sites("The sample of the sample is the same.", [(0, 37)]) == []  # a noun met twice is none
 
 
+def _swapped(text: str) -> list[str]:
+    """Every noun phrase some swap site of `text` exchanges."""
+    return sorted({name for _, _, names in swap_sites(text, [(0, len(text))]) for name in names[0].split(" … ")})
+
+
+def test_a_swap_never_takes_a_verb_a_modal_or_an_adverb_into_a_noun_phrase():
+    assert _swapped("The practice lasted well into the night at the court of the lord.") == [
+        "court",
+        "lord",
+        "night",
+        "practice",
+    ]  # "practice lasted well" is no noun phrase: "practice" is, and "lasted well" ends it
+    assert _swapped("The dark matter cannot escape the galaxy toward the halo.") == ["dark matter", "galaxy", "halo"]
+    assert _swapped("The planetary system suggests the star of the disk.") == ["disk", "planetary system", "star"]
+    assert _swapped("The current inside the wire heats the coil of the motor.") == ["coil", "current", "motor"]
+    assert _swapped("The ion charged the plate of the cell.") == ["cell", "plate"]  # "ion charged": noun and verb
+
+
+def test_a_swap_never_exchanges_phrases_that_say_nearly_the_same():
+    # one holds the other, or they share their head noun: both are left out, whichever is written first
+    assert _swapped("The plasmid is put in the plasmid vector through the pore of the membrane.") == [
+        "membrane",
+        "pore",
+    ]
+    assert _swapped("The kelvin scale is read from the celsius scale of the gauge on the wall.") == ["gauge", "wall"]
+    assert _swapped("The celsius scale is read from the kelvin scale of the gauge on the wall.") == ["gauge", "wall"]
+
+
+def test_a_swap_exchanges_things_with_things_and_processes_with_processes():
+    text = "The growth of the star in the region of the gas is the development of the disk."
+    sites = [names[0].split(" … ") for _, _, names in swap_sites(text, [(0, len(text))])]
+    assert sorted(map(sorted, sites)) == [["development", "growth", "region"], ["disk", "gas", "star"]]
+    assert _swapped("The growth of the star is in the gas.") == ["gas", "growth", "star"]  # one of a kind: no split
+    assert _swapped("The section of the chapter names the star of the disk.") == ["disk", "star"]  # the text's own
+
+
 def test_the_options_are_a_uniform_draw_from_a_symmetric_family():
     """Given the family, every member is drawn as often: the truth is one member like the others."""
     sites = tuple(symbol_sites(r"So $a+b>c$ and $d-e<f$.", [(0, 24)]))

@@ -216,6 +216,7 @@ def _sqrt(value: Fraction) -> Fraction:
     return Fraction(top, bottom)
 
 
+@functools.lru_cache(maxsize=16384)  # a left side no member edits is evaluated once for all of them
 def evaluate(expr: str) -> Fraction | None:
     """The exact value of a plain arithmetic expression in LaTeX (see the module docstring), or None."""
     tokens = _tokens(expr)

@@ -69,15 +69,16 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
     a new value cannot be written in its place's style, when a derivation would restate its left side, or when more
     than MAX_EDITS places would change."""
     edits = dict(edits)
+    new_of = {(v.numerator, v.denominator): n for v, n in changed.items()}  # ints hash in C, a Fraction does not
     for item in _following(text, after):
         if isinstance(item, Derivation):
             a, b, old = item.result.start, item.result.end, item.result.value
             new = evaluate(apply(text, edits, *item.source))
-            new = changed.get(old) if new is None else new
+            new = new_of.get((old.numerator, old.denominator)) if new is None else new
             style = item.result.style
         else:
-            a, b, old = item
-            new, style = changed.get(old), number_style(text[a:b])
+            a, b, old, key, style = item
+            new = new_of.get(key)
         if new is None or new == old or not _free(edits, a, b):
             continue
         written = formatted(new, style)
@@ -86,7 +87,9 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
         if isinstance(item, Derivation) and _squeezed(written) == _squeezed(apply(text, edits, *item.source)):
             return None  # not writable, or "= x" after an x that no longer simplifies: no line a solution writes
         edits[(a, b)] = written
-        changed.setdefault(old, new)
+        if old not in changed:
+            changed[old] = new
+            new_of[(old.numerator, old.denominator)] = new
         if len(edits) > MAX_EDITS:
             return None
     return edits
@@ -94,10 +97,15 @@ def carried(text: str, edits: Edits, changed: dict, after: int) -> Edits | None:
 
 @functools.lru_cache(maxsize=1024)  # every member of every site of a span is carried through the same text
 def _following(text: str, after: int) -> tuple:
-    """What follows offset `after` in the text, in order: its derivations and the numbers it mentions outside them."""
+    """What follows offset `after` in the text, in order: its derivations and the numbers it mentions outside them
+    (each as start, end, value, (numerator, denominator) and style)."""
     derived = [(link.result.start, link) for link in links(text) if link.result.start >= after]
     inside = dict.fromkeys((link.result.start, link.result.end) for _, link in derived)
-    mentions = [(a, (a, b, v)) for a, b, v in number_list(text) if a >= after and _free(inside, a, b)]
+    mentions = [
+        (a, (a, b, v, (v.numerator, v.denominator), number_style(text[a:b])))
+        for a, b, v in number_list(text)
+        if a >= after and _free(inside, a, b)
+    ]
     return tuple(item for _, item in sorted(derived + mentions, key=lambda pair: pair[0]))
 
 

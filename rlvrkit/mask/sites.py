@@ -230,7 +230,10 @@ _REACH = 16  # characters read on each side of an edit for the n-grams it makes
 
 def grams(tokens: list[str], most: int = 3) -> set:
     """The n-grams of a token list, 1 <= n <= most."""
-    return {tuple(tokens[i : i + n]) for n in range(1, most + 1) for i in range(len(tokens) - n + 1)}
+    out: set = set()
+    for n in range(1, most + 1):
+        out.update(zip(*(tokens[i:] for i in range(n))))
+    return out
 
 
 @functools.lru_cache(maxsize=65536)  # the text around a site is read once per member: read it once
@@ -238,53 +241,79 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(TOKEN.findall(text.lower()))
 
 
-def _pieces(span: str, footprint: list[tuple[int, int]], edits: Edits) -> list[list[tuple[str, bool]]]:
-    """The member's text around each place of the footprint, as tokens marked True when they are the member's own
-    (inside the footprint): a few characters of the unchanged text on each side, never cutting through an edit."""
+def _windows(span: str, footprint: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The text read around each place of the footprint: a few characters on each side, never cutting through an
+    edit. It depends on the footprint only, so every member of a site reads the same windows."""
     out = []
     for a, b in footprint:
         lo, hi = max(0, a - _REACH), min(len(span), b + _REACH)
         for x, y in footprint:
             lo, hi = (min(lo, x) if x < lo < y else lo), (max(hi, y) if x < hi < y else hi)
-        marked, pos = [], lo
-        for x, y in footprint:
-            if lo <= x and y <= hi:
-                marked += [(t, False) for t in tokens(span[pos:x])] + [
-                    (t, True) for t in tokens(edits.get((x, y), span[x:y]))
-                ]
-                pos = y
-        out.append(marked + [(t, False) for t in tokens(span[pos:hi])])
+        out.append((lo, hi))
     return out
 
 
-def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, visible: set, rest: set) -> tuple:
+def _piece(span: str, footprint: list[tuple[int, int]], edits: Edits, window: tuple[int, int], visible: set) -> tuple:
+    """What one window of a member shows (see `stance`): the n-grams holding a token of the member's own that are in
+    the visible text."""
+    lo, hi = window
+    words, mine, pos = [], [], lo
+    for x, y in footprint:
+        if lo <= x and y <= hi:
+            words += tokens(span[pos:x])
+            own = tokens(edits.get((x, y), span[x:y]))
+            mine += range(len(words), len(words) + len(own))
+            words += own
+            pos = y
+    words += tokens(span[pos:hi])
+    crossing = set()
+    for n in (1, 2, 3):  # the n-grams that hold a token of the member's own: their starts, each taken once
+        starts = {s for i in mine for s in range(max(0, i - n + 1), min(i, len(words) - n) + 1)}
+        crossing.update(tuple(words[s : s + n]) for s in starts)
+    return frozenset(g for g in crossing if g in visible)
+
+
+def stance(span: str, footprint: list[tuple[int, int]], edits: Edits, seen_by: tuple, rest: set) -> tuple:
     """How a member stands towards the text around it: how many of the 1-, 2- and 3-grams of words and symbols it
-    makes across the footprint are in the visible text, how many of its own words and symbols are in the rest of the
-    span, and the kinds of the numbers it writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round
-    or small where a wrong one does not)."""
-    crossing, own = set(), set()
-    for marked in _pieces(span, footprint, edits):
-        words = [t for t, _ in marked]
-        for i, (t, m) in enumerate(marked):
-            if m:  # the n-grams that hold this token of the member's own
-                own.add((t,))
-                for n in (1, 2, 3):
-                    crossing.update(
-                        tuple(words[s : s + n]) for s in range(max(0, i - n + 1), min(i, len(words) - n) + 1)
-                    )
-    seen = [g for g in crossing if g in visible]
-    counts = [sum(len(g) == n for g in seen) for n in (1, 2, 3)]
-    kinds = tuple(sorted(kind(int(t)) if len(t) < 30 else "long" for (t,) in own if t.isdigit()))
-    return (*counts, len(own & rest), kinds)
+    makes across the footprint are in the visible text, then what `standing` says of its own words. `seen_by`: the
+    visible text, the footprint's windows, and what each window showed for the edits inside it (filled here: the
+    members of a site often agree on some of their windows)."""
+    return (*_counts(span, footprint, edits, seen_by), *standing(span, footprint, edits, rest))
+
+
+def _counts(span: str, footprint: list[tuple[int, int]], edits: Edits, seen_by: tuple) -> tuple[int, int, int]:
+    visible, windows, memo = seen_by
+    seen = set()
+    for window in windows:
+        key = (window, *(edits.get(p) for p in footprint if window[0] <= p[0] and p[1] <= window[1]))
+        if key not in memo:
+            memo[key] = _piece(span, footprint, edits, window, visible)
+        seen.update(memo[key])
+    return tuple(sum(len(g) == n for g in seen) for n in (1, 2, 3))
+
+
+def standing(span: str, footprint: list[tuple[int, int]], edits: Edits, rest: set) -> tuple:
+    """How many of a member's own words and symbols are in the rest of the span, and the kinds of the numbers it
+    writes (rlvrkit.mask.numeric.kind: a true value carried forward stays round or small where a wrong one does
+    not): the part of its `stance` read without the text around, cheap enough to be read first."""
+    own = {t for x, y in footprint for t in tokens(edits.get((x, y), span[x:y]))}
+    kinds = tuple(sorted(kind(int(t)) if len(t) < 30 else "long" for t in own if t.isdigit()))
+    return len({(t,) for t in own} & rest), kinds
 
 
 def matched(site: Site, span: str, visible: set) -> Site | None:
     """The site with only the members that stand towards the visible text and the rest of the span as the truth
-    does (`stance`); None when fewer than two remain. Which members remain does not depend on which is the truth."""
+    does (`stance`: a member whose `standing` differs is left out unread); None when fewer than two remain. Which
+    members remain does not depend on which is the truth."""
     footprint = site.footprint
     rest = grams(tokens(_outside(span, footprint)), 1)
-    stances = [stance(span, footprint, edits, visible, rest) for edits in site.members]
-    keep = [i for i, st in enumerate(stances) if st == stances[0]]
+    seen_by = (visible, _windows(span, footprint), {})
+    truth = stance(span, footprint, site.members[0], seen_by, rest)
+    keep = [0] + [
+        i
+        for i, edits in enumerate(site.members[1:], 1)
+        if standing(span, footprint, edits, rest) == truth[3:] and _counts(span, footprint, edits, seen_by) == truth[:3]
+    ]
     return site.only(keep) if len(keep) >= 2 else None
 
 
@@ -308,7 +337,10 @@ class Shown:
     @staticmethod
     def counts(text: str) -> Counter:
         words = TOKEN.findall(text.lower())
-        return Counter(tuple(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1))
+        found = Counter(zip(words))
+        found.update(zip(words, words[1:]))
+        found.update(zip(words, words[1:], words[2:]))
+        return found
 
     def around(self, text: str, start: int, end: int) -> Shown:
         """The n-grams shown when text[start:end] is masked (`self.total` being those of text, and more)."""

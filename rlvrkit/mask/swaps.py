@@ -28,10 +28,26 @@ MAX_NOUNS = 4  # 4! = 24 members: enough for any --options up to 24 with one sit
 _BOUNDARY = (
     r"of|in|on|at|is|are|was|were|to|(?:and|or)(?=\s+(?:the|an?|its|their|this|these|those)\b)|that|which|with|from|by|for|as|into|onto|has|have|had|can|will|would|"
     r"between|through|than|when|while|within|around|across|toward|towards|the|a|an|because|since|if|but|so|also|"
-    r"be|been|not|may|must|could|should|does|do|did|only|all|under|over|during|after|before|about|per|it|its|we|you|they|he|she|one"
+    r"be|been|not|may|must|could|should|does|do|did|only|all|under|over|during|after|before|about|per|it|its|we|you|they|he|she|one|"
+    + "|".join(
+        # modals, adverbs and prepositions that end a noun phrase ("the point inside", "dark matter cannot"), and
+        # verbs that are never nouns ("the planetary system suggests"): each ends the phrase before it, never in it
+        """cannot might shall without beyond behind beside along among against upon near inside outside up down out
+        off away together apart back here there then now well still even often always never usually typically
+        generally mostly very much too again instead thus hence therefore however yet just rather such whose where
+        how why whether unless until via like unlike versus despite throughout beneath
+        suggest suggests suggested indicate indicates indicated become becomes became remain remains remained seem
+        seems seemed appear appears appeared occur occurs occurred contain contains contained include includes
+        included require requires required depend depends depended allow allows allowed provide provides provided
+        consist consists consisted explain explains explained describe describes described reveal reveals revealed
+        determine determines determined enable enables enabled represent represents represented tend tends tended
+        differ differs differed vary varies varied exist exists existed behave behaves interact interacts produce
+        produces produced moves moved lasted lasts gave took began knew saw made led shown found known called named
+        termed given seen taken""".split()
+    )
 )
 _HEAD = re.compile(  # "the" and up to two modifiers before the noun, then where the noun phrase surely ends
-    rf"\b(?:[Tt]he|[Tt]his|[Tt]hese|[Tt]hose|[Ii]ts|[Tt]heir|[Ee]ach|[Ee]very)\s+((?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
+    rf"\b(?:[Tt]he|[Tt]his|[Tt]hese|[Tt]hose|[Ii]ts|[Tt]heir|[Ee]ach|[Ee]very|[Oo]ur|[Hh]is|[Hh]er|[Ss]ome|[Mm]any|[Ss]everal|[Bb]oth|[Mm]ost|[Aa]ny|[Tt]wo|[Tt]hree|[Aa]nother|[Ff]ew|[Ee]ither|[Nn]either)\s+((?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
 )
 _INDEFINITE = re.compile(  # "a"/"an" and the noun phrase: exchanged whole, the article going with its noun
     rf"(?<![\w-])(an?\s+(?:(?!(?:{_BOUNDARY})\b)[a-z][a-z-]*\s+){{0,2}}?[a-z]{{3,}})(?=\s*[,.;:)]|\s+(?:{_BOUNDARY})\b)"
@@ -39,13 +55,31 @@ _INDEFINITE = re.compile(  # "a"/"an" and the noun phrase: exchanged whole, the 
 _NOT_NOUN = frozenset(
     "same following other first second third last most least next former latter entire whole total previous above "
     "below one two three only rest remaining average opposite majority number amount use case end beginning way "
-    "fact result order sum part basis presence absence".split()
+    "fact result order sum part basis presence absence "
+    # the text itself: "the section of the scope" says nothing a science reader can weigh
+    "chapter section scope premise figure table text book unit module example topic "
+    # adjectives that end a phrase after their noun ("the molecule responsible", "those central to")
+    "responsible central possible available necessary important similar different due able likely capable common "
+    "essential present "
+    # quantities: "a lot of", "the past few million years"
+    "lot bit deal couple dozen hundred thousand million billion hundreds thousands millions billions "
+    # spans of time, mostly in idioms ("every day", "some years before"), and comparatives ("a larger one")
+    "time times day days year years week weeks moment while larger smaller greater higher lower".split()
+)
+_ABSTRACT = (  # the head nouns of processes and of places in a text or in time: "the growth of the star" read as
+    # "the star of the growth" is nonsense a reader rejects unread, so they are exchanged only among themselves
+    ("ment", "ness", "ship"),
+    frozenset(
+        """source work question idea concept term instant duration region point process growth period stage step
+        case type kind way method study view approach""".split()
+    ),
 )
 _FUNCTION_WORDS = frozenset(re.sub(r"\(\?[^)]*\)|[()?:]", "", _BOUNDARY).replace("|", " ").split()) | {
     "and",
     "or",
     "nor",
 }
+_OF = re.compile(r"\s+of\b")
 _LIST = re.compile(r"\s*(?:,|,?\s*(?:and|or|nor))\s*(?:(?:the|its|their|this|these|those)\s*)?$")
 
 
@@ -55,13 +89,16 @@ def swap_sites(text: str, steps: list[tuple[int, int]]) -> list[tuple[int, tuple
     `step`: the step of the group's first noun."""
     definite, indefinite = _nouns(text, steps, _HEAD), _nouns(text, steps, _INDEFINITE)
     out = []
-    for nouns, plural in ((definite, False), (definite, True), (indefinite, False)):
-        same = [n for n in nouns if _plural(text[n[0] : n[1]]) == plural]
-        for k in range(0, len(same), MAX_NOUNS):
-            group = same[k : k + MAX_NOUNS]
-            if len(group) >= 2:
-                step = next(i for i, (a, b) in enumerate(steps) if a <= group[0][0] < b)
-                out.append((step, *_orders(text, group)))
+    for nouns, plural in itertools.product((definite, indefinite), (False, True)):
+        alike = [n for n in nouns if _plural(text[n[0] : n[1]]) == plural]
+        for same in _kinds(text, alike):
+            near = _near_equivalent(text, same)
+            same = [n for n in same if n not in near]
+            for k in range(0, len(same), MAX_NOUNS):
+                group = same[k : k + MAX_NOUNS]
+                if len(group) >= 2:
+                    step = next(i for i, (a, b) in enumerate(steps) if a <= group[0][0] < b)
+                    out.append((step, *_orders(text, group)))
     return out
 
 
@@ -92,6 +129,47 @@ def _nouns(text: str, steps: list[tuple[int, int]], pattern: re.Pattern) -> list
     return [m.span(1) for m in kept]
 
 
+def _kinds(text: str, nouns: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The nouns in lists of one kind where each kind has two or more (else in one list), so that a site exchanges
+    like with like: first the places, a noun that an "of" follows ("the magnitude of …", a part or a property) apart
+    from the others; then the nouns, things apart from processes (`_abstract`). The places are the text's, the nouns
+    are read from their set, never from their order."""
+    out = []
+    for place in _split(nouns, lambda n: _OF.match(text, n[1]) is not None):
+        out += _split(place, lambda n: _abstract(text[n[0] : n[1]]))
+    return out
+
+
+def _split(nouns: list[tuple[int, int]], kind) -> list[list[tuple[int, int]]]:
+    one, other = [n for n in nouns if kind(n)], [n for n in nouns if not kind(n)]
+    return [other, one] if len(one) >= 2 and len(other) >= 2 else [nouns]
+
+
+def _near_equivalent(text: str, nouns: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The noun phrases of a group that share their head noun with another of it or whose words hold another's ("the
+    kelvin scale", "the kelvin temperature scale"; "the plasmid", "the plasmid vector"): exchanged, they say nearly
+    the same. Both of such a pair are left out, so the guard reads the set of phrases, never their order."""
+    words = {n: _bare(text[n[0] : n[1]]) for n in nouns}
+    heads = {n: _singular(w[-1]) for n, w in words.items()}
+    out = set()
+    for n, m in itertools.combinations(nouns, 2):
+        short, long = sorted((words[n], words[m]), key=len)
+        inside = any(long[i : i + len(short)] == short for i in range(len(long) - len(short) + 1))
+        if heads[n] == heads[m] or inside:
+            out.update((n, m))
+    return out
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if _plural(word) else word
+
+
+def _abstract(phrase: str) -> bool:
+    """Whether a noun phrase names a process, a quality or a place in a text rather than a thing (`_ABSTRACT`)."""
+    head = _singular(phrase.split()[-1])
+    return head.endswith(_ABSTRACT[0]) or head in _ABSTRACT[1]
+
+
 def _plural(phrase: str) -> bool:
     word = phrase.split()[-1]
     return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ys"))
@@ -118,5 +196,7 @@ def _noun_phrase(words: list[str]) -> bool:
     if words[0] in _NOT_NOUN or words[-1] in _NOT_NOUN or words[-1].endswith(("ed", "ly", "ing")):
         return False
     if words[-1] in _FUNCTION_WORDS:  # "a proton and a neutron": "and" is no noun
+        return False
+    if any(w.endswith(("ed", "ing")) for w in words[1:-1]):  # "the practice lasted": a noun and its verb
         return False
     return all(not _plural(w) and not w.endswith("ly") and w not in ("and", "or", "but") for w in words[:-1])
